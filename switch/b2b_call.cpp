@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "switch/b2b_call.h"
+
+#include "common/ids.h"
+#include "routing/failover.h"
+#include "switch/call_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace ss::sig {
+
+namespace {
+
+// How long a cancelled or ended call waits for the B-leg's last response before it is
+// released anyway: Timer B/F (64·T1, RFC 3261 §17.1.1.2).
+constexpr auto kGuardTime = std::chrono::seconds(32);
+
+std::string hostPort(const std::string& host, std::uint16_t port)
+{
+    return host + ":" + std::to_string(port);
+}
+
+bool isSuccess(int code) { return code >= 200 && code < 300; }
+
+}  // namespace
+
+const char* toString(B2bCall::State state)
+{
+    switch (state) {
+    case B2bCall::State::Routing:
+        return "Routing";
+    case B2bCall::State::Calling:
+        return "Calling";
+    case B2bCall::State::Early:
+        return "Early";
+    case B2bCall::State::Answered:
+        return "Answered";
+    case B2bCall::State::Confirmed:
+        return "Confirmed";
+    case B2bCall::State::Cancelling:
+        return "Cancelling";
+    case B2bCall::State::Terminating:
+        return "Terminating";
+    case B2bCall::State::Done:
+        return "Done";
+    }
+    return "?";
+}
+
+B2bCall::B2bCall(CallManager& manager, ServerTxnId invite, SipRequest request,
+                 const common::GatewayConfig& origin,
+                 std::shared_ptr<const routing::RoutingTable> table)
+    : manager_(manager),
+      aInvite_(invite),
+      request_(std::move(request)),
+      origin_(origin),
+      table_(std::move(table))
+{
+    // One clock per call: every later stamp is setup + monotonic elapsed (SPEC §4).
+    setupMono_ = manager_.clock().monotonicNow();
+    cdr_.setupAt = manager_.clock().systemNow();
+    cdr_.node = manager_.config().node;
+    cdr_.callId = request_.callId;
+    cdr_.caller = request_.from.user;
+    cdr_.callee = request_.requestUser;
+    cdr_.originGateway = origin_.name;
+    cdr_.originAddr = hostPort(request_.sourceIp, request_.sourcePort);
+    manager_.bindServerTxn(aInvite_, this);
+}
+
+B2bCall::~B2bCall()
+{
+    release();
+}
+
+common::SysTime B2bCall::now() const
+{
+    const auto elapsed = manager_.clock().monotonicNow() - setupMono_;
+    return cdr_.setupAt + std::chrono::duration_cast<common::SysTime::duration>(elapsed);
+}
+
+void B2bCall::transition(State to)
+{
+    if (to == state_) {
+        return;
+    }
+    manager_.log().debug("[{}] {} -> {}", request_.callId, toString(state_), toString(to));
+    state_ = to;
+}
+
+DialogId B2bCall::dialogOf(Leg leg) const
+{
+    if (leg == Leg::A) {
+        return aDialog_;
+    }
+    return attempt_ ? attempt_->dialog : 0;
+}
+
+void B2bCall::start()
+{
+    candidates_ = table_->candidates(request_.requestUser);
+    if (candidates_.empty()) {
+        rejectCaller(404, "No Route", cdr::EndDirection::Switch, "no_route");
+        return;
+    }
+    manager_.stack().respond(aInvite_, {100, "Trying", {}, {}, false, {}});
+    tryNextGateway();
+}
+
+void B2bCall::tryNextGateway()
+{
+    if (nextCandidate_ >= candidates_.size()) {
+        // RFC 3261 §16.7 step 6 in spirit: the most meaningful code is the last gateway's,
+        // or 503 when no gateway gave one.
+        const int last = attempt_ ? attempt_->lastCode : 0;
+        const int code = last >= 300 ? last : 503;
+        rejectCaller(code, code == 503 ? "Service Unavailable" : "All Gateways Failed",
+                     cdr::EndDirection::Switch, "all_gateways_failed");
+        return;
+    }
+    const routing::Candidate candidate = candidates_[nextCandidate_++];
+    const auto& gw = *candidate.gateway;
+    const std::string calleeOut = routing::translateNumber(gw, request_.requestUser);
+    const std::string ruri = "sip:" + calleeOut + "@" + hostPort(gw.host, gw.port) +
+                             (gw.transport == common::Transport::Tcp ? ";transport=tcp" : "");
+
+    NewDialog dialog;
+    dialog.callId = common::randomToken(24);
+    dialog.from = {request_.from.display, request_.from.user, {}, {}};
+    dialog.to = {{}, calleeOut, "sip:" + calleeOut + "@" + gw.host, {}};
+    dialog.requestUri = ruri;
+    dialog.target = {gw.host, gw.port, gw.transport};
+
+    SipRequest invite;
+    invite.method = "INVITE";
+    invite.requestUri = ruri;
+    invite.contentType = request_.contentType;
+    invite.body = request_.body;
+    invite.relayHeaders = request_.relayHeaders;
+
+    attempt_ = Attempt{candidate, 0, 0, 0, false, false, now()};
+    cdr_.calleeOut = calleeOut;
+    cdr_.termGateway = gw.name;
+    cdr_.termAddr = hostPort(gw.host, gw.port);
+    manager_.log().info("[{}] attempt {} via {} ({}) to {}", request_.callId,
+                        cdr_.attempts.size() + 1, gw.name, cdr_.termAddr, calleeOut);
+
+    const auto started = manager_.stack().startDialog(dialog, invite);
+    if (started.txn == 0) {
+        finishAttempt(503, "transport_error");
+        tryNextGateway();
+        return;
+    }
+    attempt_->dialog = started.dialog;
+    attempt_->invite = started.txn;
+    manager_.bindDialog(started.dialog, this, Leg::B);
+    manager_.bindClientTxn(started.txn, this);
+    transition(State::Calling);
+}
+
+void B2bCall::recordAttempt(int code, const std::string& outcome)
+{
+    if (!attempt_ || attempt_->recorded) {
+        return;
+    }
+    const auto& gw = *attempt_->candidate.gateway;
+    cdr::CdrAttempt row;
+    row.seq = static_cast<int>(cdr_.attempts.size()) + 1;
+    row.gateway = gw.name;
+    row.addr = hostPort(gw.host, gw.port);
+    row.transport = common::toString(gw.transport);
+    row.startedAt = attempt_->startedAt;
+    row.endedAt = now();
+    row.sipCode = code;
+    row.outcome = outcome;
+    cdr_.attempts.push_back(std::move(row));
+    attempt_->recorded = true;
+    attempt_->lastCode = code;
+}
+
+void B2bCall::finishAttempt(int code, const std::string& outcome)
+{
+    if (!attempt_) {
+        return;
+    }
+    recordAttempt(code, outcome);
+    if (attempt_->invite != 0) {
+        manager_.unbindClientTxn(attempt_->invite);
+        manager_.stack().releaseClientTxn(attempt_->invite);
+        attempt_->invite = 0;
+    }
+    // An answered attempt keeps its dialog (the call goes on in it).
+    if (!isSuccess(code) && attempt_->dialog != 0) {
+        manager_.unbindDialog(attempt_->dialog);
+        manager_.stack().releaseDialog(attempt_->dialog);
+        attempt_->dialog = 0;
+    }
+}
+
+void B2bCall::onResponse(ClientTxnId txn, const SipResponse& resp)
+{
+    if (attempt_ && txn == attempt_->invite) {
+        onInviteResponse(resp);
+        return;
+    }
+    if (auto it = relays_.find(txn); it != relays_.end()) {
+        Relay relay = it->second;
+        if (resp.status >= 200) {
+            relays_.erase(it);
+        }
+        onRelayedResponse(txn, relay, resp);
+        return;
+    }
+    if (resp.status >= 200) {
+        // A BYE we sent has been answered (or timed out): nothing else to wait for.
+        byes_.erase(txn);
+        manager_.unbindClientTxn(txn);
+        manager_.stack().releaseClientTxn(txn);
+        if (state_ == State::Terminating && byes_.empty()) {
+            transition(State::Done);
+        }
+    }
+}
+
+void B2bCall::onInviteResponse(const SipResponse& resp)
+{
+    if (resp.status < 200) {
+        if (resp.status == 100 || state_ == State::Cancelling) {
+            return;
+        }
+        if (!resp.body.empty()) {
+            attempt_->sentSdp = true;
+        }
+        if (!cdr_.ringAt) {
+            cdr_.ringAt = now();
+        }
+        if (aDialog_ == 0) {
+            aDialog_ = manager_.stack().acceptDialog(aInvite_);
+            manager_.bindDialog(aDialog_, this, Leg::A);
+        }
+        manager_.stack().respond(aInvite_, {resp.status, resp.reason, resp.contentType,
+                                            resp.body, false, resp.relayHeaders});
+        transition(State::Early);
+        return;
+    }
+    if (!isSuccess(resp.status)) {
+        onInviteFailure(resp);
+        return;
+    }
+    // 2xx
+    if (state_ == State::Cancelling) {
+        // The callee answered while our CANCEL crossed it (§9.1): the call is already billed
+        // as cancelled; take the B-leg down.
+        manager_.stack().ack(attempt_->dialog, attempt_->invite, {}, {});
+        finishAttempt(resp.status, "cancelled");
+        sendBye(Leg::B);
+        transition(byes_.empty() ? State::Done : State::Terminating);
+        return;
+    }
+    if (state_ == State::Answered || state_ == State::Confirmed) {
+        return;  // a retransmitted or forked 2xx; nta re-ACKs retransmissions itself
+    }
+    cdr_.answerAt = now();
+    attempt_->sentSdp = attempt_->sentSdp || !resp.body.empty();
+    if (aDialog_ == 0) {
+        aDialog_ = manager_.stack().acceptDialog(aInvite_);
+        manager_.bindDialog(aDialog_, this, Leg::A);
+    }
+    manager_.stack().respond(aInvite_, {resp.status, resp.reason, resp.contentType, resp.body,
+                                        false, resp.relayHeaders});
+    transition(State::Answered);
+}
+
+void B2bCall::onInviteFailure(const SipResponse& resp)
+{
+    if (state_ == State::Cancelling) {
+        finishAttempt(resp.status, "cancelled");
+        cancelGuard();
+        transition(State::Done);
+        return;
+    }
+    const bool timeout = resp.internal && resp.status == 408;
+    const bool transportError = resp.internal && !timeout;
+    const std::string outcome =
+        timeout ? "timeout" : (transportError ? "transport_error" : "rejected");
+    // A stack-generated response carries no gateway code (RFC 3261 §8.1.3.1).
+    finishAttempt(resp.internal ? 0 : resp.status, outcome);
+
+    const bool failover = routing::shouldFailover(
+        {resp.status, resp.internal, attempt_->sentSdp}, *attempt_->candidate.gateway);
+    if (failover) {
+        tryNextGateway();
+        return;
+    }
+    rejectCaller(resp.status, resp.reason, cdr::EndDirection::Callee, "callee_rejected");
+}
+
+void B2bCall::rejectCaller(int code, const std::string& reason, cdr::EndDirection direction,
+                           const std::string& endReason)
+{
+    manager_.stack().respond(aInvite_, {code, reason, {}, {}, false, {}});
+    writeCdr(direction, endReason, "send_refuse", code, reason);
+    transition(State::Done);
+}
+
+void B2bCall::onCancel()
+{
+    if (state_ != State::Calling && state_ != State::Early) {
+        return;
+    }
+    manager_.stack().respond(aInvite_, {487, "Request Terminated", {}, {}, false, {}});
+    writeCdr(cdr::EndDirection::Caller, "caller_cancel", "recv_cancel", 487,
+             "Request Terminated");
+    manager_.stack().cancel(attempt_->invite);
+    transition(State::Cancelling);
+    armGuard();
+}
+
+void B2bCall::onAck(ServerTxnId txn, const SipRequest& ack)
+{
+    if (txn == aInvite_) {
+        answerAckArrived(ack);
+        return;
+    }
+    auto it = pendingAck_.find(txn);
+    if (it == pendingAck_.end()) {
+        return;
+    }
+    const PendingAck pending = it->second;
+    pendingAck_.erase(it);
+    manager_.stack().ack(dialogOf(other(pending.from)), pending.clientTxn, ack.contentType,
+                         ack.body);
+    manager_.unbindClientTxn(pending.clientTxn);
+    manager_.stack().releaseClientTxn(pending.clientTxn);
+    manager_.unbindServerTxn(txn);
+    manager_.stack().releaseServerTxn(txn);
+}
+
+void B2bCall::answerAckArrived(const SipRequest& ack)
+{
+    if (state_ != State::Answered) {
+        return;
+    }
+    // End to end: the caller's ACK (with the answer, for a late offer) goes to the callee.
+    manager_.stack().ack(attempt_->dialog, attempt_->invite, ack.contentType, ack.body);
+    finishAttempt(200, "answered");
+    transition(State::Confirmed);
+}
+
+void B2bCall::onAckTimeout(ServerTxnId txn)
+{
+    if (txn == aInvite_ && state_ == State::Answered) {
+        manager_.log().warn("[{}] the caller never ACKed our 2xx", request_.callId);
+        terminate("ack_timeout");
+        return;
+    }
+    if (auto it = pendingAck_.find(txn); it != pendingAck_.end()) {
+        // The re-INVITE's ACK never came: ACK the other leg ourselves to keep it consistent.
+        onAck(txn, SipRequest{});
+    }
+}
+
+void B2bCall::onDialogRequest(Leg leg, ServerTxnId txn, const SipRequest& req)
+{
+    if (req.method == "ACK") {
+        // Normally ACKs arrive through onAck; this is the path when the stack no longer
+        // holds the INVITE transaction.
+        if (leg == Leg::A) {
+            answerAckArrived(req);
+        }
+        return;
+    }
+    if (req.method == "BYE") {
+        onBye(leg, txn);
+        return;
+    }
+    if (req.method == "OPTIONS") {
+        manager_.stack().respond(txn, {200, "OK", {}, {}, false, {}});
+        manager_.stack().releaseServerTxn(txn);
+        return;
+    }
+    if (state_ != State::Confirmed && state_ != State::Answered && state_ != State::Early) {
+        manager_.stack().respond(txn, {481, "Call/Transaction Does Not Exist", {}, {}, false, {}});
+        manager_.stack().releaseServerTxn(txn);
+        return;
+    }
+    if (req.method == "INVITE" || req.method == "UPDATE" || req.method == "INFO") {
+        relayInDialog(leg, txn, req);
+        return;
+    }
+    manager_.stack().respond(txn, {405, "Method Not Allowed", {}, {}, false, {}});
+    manager_.stack().releaseServerTxn(txn);
+}
+
+void B2bCall::relayInDialog(Leg from, ServerTxnId txn, const SipRequest& req)
+{
+    const DialogId target = dialogOf(other(from));
+    if (target == 0 || (req.method != "INFO" && state_ != State::Confirmed)) {
+        // RFC 3311 §5.2 allows early UPDATE, but only once both early dialogs exist.
+        manager_.stack().respond(txn, {req.method == "INVITE" ? 491 : 500,
+                                       req.method == "INVITE" ? "Request Pending"
+                                                              : "Server Internal Error",
+                                       {}, {}, false, {}});
+        manager_.stack().releaseServerTxn(txn);
+        return;
+    }
+    if (req.method == "INVITE") {
+        // Glare on either leg: RFC 3261 §14.2.
+        if (!pendingReinvite_.empty()) {
+            manager_.stack().respond(txn, {491, "Request Pending", {}, {}, false, {}});
+            manager_.stack().releaseServerTxn(txn);
+            return;
+        }
+        pendingReinvite_[from] = txn;
+    }
+    SipRequest out;
+    out.method = req.method;
+    out.contentType = req.contentType;
+    out.body = req.body;
+    out.relayHeaders = req.relayHeaders;
+    const ClientTxnId sent = manager_.stack().sendInDialog(target, out);
+    if (sent == 0) {
+        pendingReinvite_.erase(from);
+        manager_.stack().respond(txn, {500, "Server Internal Error", {}, {}, false, {}});
+        manager_.stack().releaseServerTxn(txn);
+        return;
+    }
+    manager_.bindClientTxn(sent, this);
+    manager_.bindServerTxn(txn, this);
+    relays_[sent] = {from, txn, req.method};
+}
+
+void B2bCall::onRelayedResponse(ClientTxnId txn, Relay relay, const SipResponse& resp)
+{
+    if (resp.status == 100) {
+        return;
+    }
+    manager_.stack().respond(relay.serverTxn, {resp.status, resp.reason, resp.contentType,
+                                               resp.body, false, resp.relayHeaders});
+    if (resp.status < 200) {
+        return;
+    }
+    if (relay.method == "INVITE") {
+        pendingReinvite_.erase(relay.from);
+        if (isSuccess(resp.status)) {
+            // Both transactions stay until the ACK for this 2xx arrives (onAck).
+            pendingAck_[relay.serverTxn] = {relay.from, txn};
+            return;
+        }
+    }
+    manager_.unbindServerTxn(relay.serverTxn);
+    manager_.stack().releaseServerTxn(relay.serverTxn);
+    manager_.unbindClientTxn(txn);
+    manager_.stack().releaseClientTxn(txn);
+}
+
+void B2bCall::onBye(Leg from, ServerTxnId txn)
+{
+    manager_.stack().respond(txn, {200, "OK", {}, {}, false, {}});
+    manager_.stack().releaseServerTxn(txn);
+    if (state_ == State::Confirmed || state_ == State::Answered) {
+        if (from == Leg::A) {
+            writeCdr(cdr::EndDirection::Caller, "caller_bye", "recv_bye", 200, "OK");
+        } else {
+            writeCdr(cdr::EndDirection::Callee, "callee_bye", "send_bye", 200, "OK");
+        }
+        if (state_ == State::Answered && attempt_ && attempt_->invite != 0) {
+            finishAttempt(200, "answered");
+        }
+        sendBye(other(from));
+        transition(byes_.empty() ? State::Done : State::Terminating);
+        return;
+    }
+    if (from == Leg::A && (state_ == State::Early || state_ == State::Calling)) {
+        // BYE in the caller's early dialog ends the call like a CANCEL would.
+        manager_.stack().respond(aInvite_, {487, "Request Terminated", {}, {}, false, {}});
+        writeCdr(cdr::EndDirection::Caller, "caller_bye", "recv_bye", 487,
+                 "Request Terminated");
+        manager_.stack().cancel(attempt_->invite);
+        transition(State::Cancelling);
+        armGuard();
+    }
+}
+
+void B2bCall::sendBye(Leg leg)
+{
+    const DialogId dialog = dialogOf(leg);
+    if (dialog == 0) {
+        return;
+    }
+    SipRequest bye;
+    bye.method = "BYE";
+    const ClientTxnId txn = manager_.stack().sendInDialog(dialog, bye);
+    if (txn == 0) {
+        return;
+    }
+    manager_.bindClientTxn(txn, this);
+    byes_[txn] = true;
+    armGuard();
+}
+
+void B2bCall::terminate(const std::string& reason)
+{
+    switch (state_) {
+    case State::Routing:
+    case State::Calling:
+    case State::Early:
+        manager_.stack().respond(aInvite_, {503, "Service Unavailable", {}, {}, false, {}});
+        writeCdr(cdr::EndDirection::Switch, reason, "send_refuse", 503, "Service Unavailable");
+        if (attempt_ && attempt_->invite != 0) {
+            manager_.stack().cancel(attempt_->invite);
+            transition(State::Cancelling);
+            armGuard();
+        } else {
+            transition(State::Done);
+        }
+        return;
+    case State::Answered:
+    case State::Confirmed:
+        writeCdr(cdr::EndDirection::Switch, reason, "send_bye", 200, "OK");
+        if (attempt_ && attempt_->invite != 0) {
+            finishAttempt(200, "answered");
+        }
+        sendBye(Leg::A);
+        sendBye(Leg::B);
+        transition(byes_.empty() ? State::Done : State::Terminating);
+        return;
+    case State::Cancelling:
+    case State::Terminating:
+        transition(State::Done);  // the drain limit is over: stop waiting
+        return;
+    case State::Done:
+        return;
+    }
+}
+
+void B2bCall::armGuard()
+{
+    if (guardTimer_ != 0) {
+        return;
+    }
+    auto* self = this;
+    guardTimer_ = manager_.timers().schedule(
+        manager_.clock().monotonicNow() + kGuardTime, [self, &manager = manager_] {
+            self->guardTimer_ = 0;
+            manager.dispatch(self, [](B2bCall& call) { call.onGuardExpired(); });
+        });
+}
+
+void B2bCall::cancelGuard()
+{
+    if (guardTimer_ != 0) {
+        manager_.timers().cancel(guardTimer_);
+        guardTimer_ = 0;
+    }
+}
+
+void B2bCall::onGuardExpired()
+{
+    manager_.log().warn("[{}] no final response from the callee side within {} s; releasing",
+                        request_.callId, kGuardTime.count());
+    transition(State::Done);
+}
+
+void B2bCall::writeCdr(cdr::EndDirection direction, const std::string& endReason,
+                       const std::string& disposition, int code, const std::string& reason)
+{
+    if (cdrWritten_) {
+        return;
+    }
+    cdrWritten_ = true;
+    if (attempt_ && attempt_->invite != 0 && !isSuccess(code)) {
+        // The B-leg INVITE is still pending (it is being cancelled): bill the attempt as
+        // cancelled now; its transaction is released when its final response comes.
+        recordAttempt(0, "cancelled");
+    }
+    cdr_.endAt = now();
+    cdr_.endDirection = direction;
+    cdr_.endReason = endReason;
+    cdr_.disposition = disposition;
+    cdr_.sipCode = cdr_.answerAt ? 200 : code;
+    cdr_.sipReason = cdr_.answerAt ? "OK" : reason;
+    cdr_.q850Cause = cdr::q850ForSip(cdr_.answerAt ? 200 : code);
+    manager_.log().info("[{}] ended: {}/{} {} {}", request_.callId, cdr::toString(direction),
+                        endReason, cdr_.sipCode, cdr_.sipReason);
+    manager_.emitCdr(cdr::CdrRecord(cdr_));
+}
+
+void B2bCall::release()
+{
+    cancelGuard();
+    auto& stack = manager_.stack();
+    for (auto& [txn, relay] : relays_) {
+        manager_.unbindClientTxn(txn);
+        manager_.unbindServerTxn(relay.serverTxn);
+        stack.releaseClientTxn(txn);
+        stack.respond(relay.serverTxn, {500, "Server Internal Error", {}, {}, false, {}});
+        stack.releaseServerTxn(relay.serverTxn);
+    }
+    relays_.clear();
+    for (auto& [serverTxn, pending] : pendingAck_) {
+        manager_.unbindServerTxn(serverTxn);
+        manager_.unbindClientTxn(pending.clientTxn);
+        stack.releaseServerTxn(serverTxn);
+        stack.releaseClientTxn(pending.clientTxn);
+    }
+    pendingAck_.clear();
+    for (auto& [txn, unused] : byes_) {
+        manager_.unbindClientTxn(txn);
+        stack.releaseClientTxn(txn);
+    }
+    byes_.clear();
+    if (attempt_) {
+        if (attempt_->invite != 0) {
+            manager_.unbindClientTxn(attempt_->invite);
+            stack.releaseClientTxn(attempt_->invite);
+        }
+        if (attempt_->dialog != 0) {
+            manager_.unbindDialog(attempt_->dialog);
+            stack.releaseDialog(attempt_->dialog);
+        }
+        attempt_.reset();
+    }
+    if (aDialog_ != 0) {
+        manager_.unbindDialog(aDialog_);
+        stack.releaseDialog(aDialog_);
+        aDialog_ = 0;
+    }
+    if (aInvite_ != 0) {
+        manager_.unbindServerTxn(aInvite_);
+        stack.releaseServerTxn(aInvite_);
+        aInvite_ = 0;
+    }
+}
+
+}  // namespace ss::sig

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "cdr/cdr_record.h"
+#include "common/timer_service.h"
+#include "routing/routing_table.h"
+#include "switch/sip_stack.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ss::sig {
+
+class CallManager;
+
+/// Which side of the B2BUA: A = the caller (origination), B = the callee (termination).
+enum class Leg {
+    A,  // we are UAS
+    B,  // we are UAC
+};
+
+/// One call: the A-leg (UAS) and its current B-leg (UAC), the attempt chain, and the CDR being
+/// built. Lives on the sip-loop; every method is `// Thread: sip-loop`. The manager routes
+/// events to it by transaction and dialog id and destroys it once `done()`.
+class B2bCall {
+public:
+    enum class State {
+        Routing,      // A's INVITE received, no B-leg yet
+        Calling,      // B-leg INVITE sent; nothing or only 100 received
+        Early,        // a 18x was relayed to the caller
+        Answered,     // 2xx relayed to the caller, waiting for the caller's ACK
+        Confirmed,    // both legs established
+        Cancelling,   // the caller cancelled; waiting for the B-leg's final response
+        Terminating,  // CDR written; waiting for the last B-leg response before release
+        Done,         // nothing left; the manager destroys the call
+    };
+
+    B2bCall(CallManager& manager, ServerTxnId invite, SipRequest request,
+            const common::GatewayConfig& origin,
+            std::shared_ptr<const routing::RoutingTable> table);
+    ~B2bCall();
+    B2bCall(const B2bCall&) = delete;
+    B2bCall& operator=(const B2bCall&) = delete;
+
+    /// Routes the call and sends the first attempt, or rejects it. Thread: sip-loop.
+    void start();
+    /// The caller CANCELled (RFC 3261 §9.2). Thread: sip-loop.
+    void onCancel();
+    /// An ACK for the 2xx we sent on INVITE `txn` (the caller's initial INVITE, or a relayed
+    /// re-INVITE on either leg). Thread: sip-loop.
+    void onAck(ServerTxnId txn, const SipRequest& ack);
+    /// No ACK for the 2xx sent on `txn`. Thread: sip-loop.
+    void onAckTimeout(ServerTxnId txn);
+    /// A request inside one of our dialogs (ACK has txn 0). Thread: sip-loop.
+    void onDialogRequest(Leg leg, ServerTxnId txn, const SipRequest& req);
+    /// A response to one of our client transactions. Thread: sip-loop.
+    void onResponse(ClientTxnId txn, const SipResponse& resp);
+    /// Ends the call from the switch side (shutdown, limits): BYE or CANCEL as the state
+    /// requires, CDR `switch`/`reason`. Thread: sip-loop.
+    void terminate(const std::string& reason);
+
+    /// The guard timer fired: stop waiting for the B-leg. Thread: sip-loop.
+    void onGuardExpired();
+
+    State state() const { return state_; }
+    bool done() const { return state_ == State::Done; }
+    const std::string& callId() const { return request_.callId; }
+
+private:
+    struct Attempt {
+        routing::Candidate candidate;
+        DialogId dialog = 0;
+        ClientTxnId invite = 0;
+        int lastCode = 0;
+        bool sentSdp = false;   // the gateway sent SDP (early media or answer)
+        bool recorded = false;  // its cdr_attempt row is written
+        common::SysTime startedAt{};
+    };
+    /// An in-dialog request relayed from one leg to the other, waiting for its response.
+    struct Relay {
+        Leg from;
+        ServerTxnId serverTxn;
+        std::string method;
+    };
+
+    void transition(State to);
+    void tryNextGateway();
+    void onInviteResponse(const SipResponse& resp);
+    void onInviteFailure(const SipResponse& resp);
+    void relayInDialog(Leg from, ServerTxnId txn, const SipRequest& req);
+    void onRelayedResponse(ClientTxnId txn, Relay relay, const SipResponse& resp);
+    void onBye(Leg from, ServerTxnId txn);
+    void answerAckArrived(const SipRequest& ack);
+    void rejectCaller(int code, const std::string& reason, cdr::EndDirection direction,
+                      const std::string& endReason);
+    /// Adds the attempt's cdr_attempt row (once).
+    void recordAttempt(int code, const std::string& outcome);
+    /// recordAttempt, then releases the attempt's INVITE (and its dialog unless answered).
+    void finishAttempt(int code, const std::string& outcome);
+    void sendBye(Leg leg);
+    void armGuard();
+    void cancelGuard();
+    void writeCdr(cdr::EndDirection direction, const std::string& endReason,
+                  const std::string& disposition, int code, const std::string& reason);
+    void release();
+    common::SysTime now() const;
+    DialogId dialogOf(Leg leg) const;
+    Leg other(Leg leg) const { return leg == Leg::A ? Leg::B : Leg::A; }
+
+    CallManager& manager_;
+    State state_ = State::Routing;
+    ServerTxnId aInvite_;
+    DialogId aDialog_ = 0;
+    SipRequest request_;
+    const common::GatewayConfig& origin_;
+    std::shared_ptr<const routing::RoutingTable> table_;  // keeps gateway pointers alive
+    std::vector<routing::Candidate> candidates_;
+    std::size_t nextCandidate_ = 0;
+    std::optional<Attempt> attempt_;
+    cdr::CdrRecord cdr_;
+    bool cdrWritten_ = false;
+    common::MonoTime setupMono_{};
+    std::map<ClientTxnId, Relay> relays_;
+    std::map<ClientTxnId, bool> byes_;  // BYEs we sent, waiting for their response
+    /// A relayed re-INVITE answered 2xx: when its server transaction is ACKed, ACK the client
+    /// transaction on the other leg (§13.2.2.4, end to end).
+    struct PendingAck {
+        Leg from;
+        ClientTxnId clientTxn;
+    };
+    std::map<ServerTxnId, PendingAck> pendingAck_;
+    std::map<Leg, ServerTxnId> pendingReinvite_;  // re-INVITE in progress, received on Leg
+    common::TimerId guardTimer_ = 0;
+};
+
+const char* toString(B2bCall::State state);
+
+}  // namespace ss::sig

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "switch/call_manager.h"
+
+#include "common/log.h"
+
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+namespace ss::sig {
+
+CallManager::CallManager(SipStack& stack, const common::Clock& clock,
+                         common::TimerService& timers, CdrSink cdrSink, CallManagerConfig config)
+    : stack_(stack),
+      clock_(clock),
+      timers_(timers),
+      cdrSink_(std::move(cdrSink)),
+      config_(std::move(config)),
+      log_(common::logger("call"))
+{
+}
+
+CallManager::~CallManager()
+{
+    calls_.clear();
+}
+
+void CallManager::setRoutingTable(std::shared_ptr<const routing::RoutingTable> table)
+{
+    table_ = std::move(table);
+}
+
+void CallManager::respondSimple(ServerTxnId txn, int code, const std::string& reason)
+{
+    stack_.respond(txn, {code, reason, {}, {}, false, {}});
+    stack_.releaseServerTxn(txn);
+}
+
+void CallManager::onNewInvite(ServerTxnId txn, const SipRequest& req)
+{
+    if (!req.to.tag.empty()) {
+        // A re-INVITE for a dialog we do not know (RFC 3261 §12.2.2).
+        respondSimple(txn, 481, "Call/Transaction Does Not Exist");
+        return;
+    }
+    const common::GatewayConfig* origin =
+        table_ ? table_->originationFor(req.sourceIp, req.sourcePort) : nullptr;
+    if (origin == nullptr) {
+        // SPEC §5: unknown sources get 403 and leave nothing behind (no call, no CDR).
+        log_->info("[{}] INVITE from unknown source {}:{} refused", req.callId, req.sourceIp,
+                   req.sourcePort);
+        respondSimple(txn, 403, "Forbidden");
+        return;
+    }
+    if (!accepting_) {
+        respondSimple(txn, 503, "Service Unavailable");
+        return;
+    }
+    auto call = std::make_unique<B2bCall>(*this, txn, req, *origin, table_);
+    B2bCall* raw = call.get();
+    calls_.emplace(raw, std::move(call));
+    log_->info("[{}] new call {} -> {} from {}", req.callId, req.from.user, req.requestUser,
+               origin->name);
+    dispatch(raw, [](B2bCall& c) { c.start(); });
+}
+
+void CallManager::onOutOfDialogRequest(ServerTxnId txn, const SipRequest& req)
+{
+    if (req.method == "OPTIONS") {
+        respondSimple(txn, 200, "OK");
+        return;
+    }
+    if (!req.to.tag.empty()) {
+        respondSimple(txn, 481, "Call/Transaction Does Not Exist");
+        return;
+    }
+    respondSimple(txn, 405, "Method Not Allowed");
+}
+
+void CallManager::onDialogRequest(DialogId dialog, ServerTxnId txn, const SipRequest& req)
+{
+    auto it = dialogs_.find(dialog);
+    if (it == dialogs_.end()) {
+        if (txn != 0) {
+            respondSimple(txn, 481, "Call/Transaction Does Not Exist");
+        }
+        return;
+    }
+    const DialogRef ref = it->second;
+    dispatch(ref.call, [&](B2bCall& c) { c.onDialogRequest(ref.leg, txn, req); });
+}
+
+void CallManager::onCancel(ServerTxnId txn)
+{
+    auto it = serverTxns_.find(txn);
+    if (it == serverTxns_.end()) {
+        return;  // the stack answers 487 itself
+    }
+    dispatch(it->second, [](B2bCall& c) { c.onCancel(); });
+}
+
+void CallManager::onAck(ServerTxnId txn, const SipRequest& ack)
+{
+    auto it = serverTxns_.find(txn);
+    if (it == serverTxns_.end()) {
+        return;
+    }
+    dispatch(it->second, [&](B2bCall& c) { c.onAck(txn, ack); });
+}
+
+void CallManager::onAckTimeout(ServerTxnId txn)
+{
+    auto it = serverTxns_.find(txn);
+    if (it == serverTxns_.end()) {
+        return;
+    }
+    dispatch(it->second, [&](B2bCall& c) { c.onAckTimeout(txn); });
+}
+
+void CallManager::onResponse(ClientTxnId txn, const SipResponse& resp)
+{
+    auto it = clientTxns_.find(txn);
+    if (it == clientTxns_.end()) {
+        return;
+    }
+    dispatch(it->second, [&](B2bCall& c) { c.onResponse(txn, resp); });
+}
+
+void CallManager::terminateAll(const std::string& reason)
+{
+    std::vector<B2bCall*> all;
+    all.reserve(calls_.size());
+    for (auto& [raw, owned] : calls_) {
+        all.push_back(raw);
+    }
+    for (B2bCall* call : all) {
+        dispatch(call, [&](B2bCall& c) { c.terminate(reason); });
+    }
+}
+
+void CallManager::reapIfDone(B2bCall* call)
+{
+    if (call->done()) {
+        calls_.erase(call);  // ~B2bCall releases its stack objects and unbinds its ids
+    }
+}
+
+}  // namespace ss::sig

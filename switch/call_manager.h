@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include "cdr/cdr_record.h"
+#include "common/clock.h"
+#include "common/timer_service.h"
+#include "routing/routing_table.h"
+#include "switch/b2b_call.h"
+#include "switch/sip_stack.h"
+
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+namespace spdlog {
+class logger;
+}
+
+namespace ss::sig {
+
+struct CallManagerConfig {
+    std::string node;  // written into every CDR
+};
+
+/// Owns every call and routes stack events to them by transaction and dialog id. Answers what
+/// belongs to no call (OPTIONS, unknown sources, stray requests). Everything here runs on the
+/// sip-loop, so nothing is locked. Thread: sip-loop (every public method).
+class CallManager final : public SipEvents {
+public:
+    using CdrSink = std::function<void(cdr::CdrRecord&&)>;
+
+    CallManager(SipStack& stack, const common::Clock& clock, common::TimerService& timers,
+                CdrSink cdrSink, CallManagerConfig config);
+    ~CallManager() override;
+
+    /// Installs a new routing snapshot; calls in progress keep theirs.
+    void setRoutingTable(std::shared_ptr<const routing::RoutingTable> table);
+    /// New INVITEs get 503 from now on (SIGTERM drain).
+    void stopAccepting() { accepting_ = false; }
+    /// Ends every call from the switch side with `reason` (e.g. shutdown).
+    void terminateAll(const std::string& reason);
+    std::size_t activeCalls() const { return calls_.size(); }
+
+    // SipEvents
+    void onNewInvite(ServerTxnId txn, const SipRequest& req) override;
+    void onOutOfDialogRequest(ServerTxnId txn, const SipRequest& req) override;
+    void onDialogRequest(DialogId dialog, ServerTxnId txn, const SipRequest& req) override;
+    void onCancel(ServerTxnId txn) override;
+    void onAck(ServerTxnId txn, const SipRequest& ack) override;
+    void onAckTimeout(ServerTxnId txn) override;
+    void onResponse(ClientTxnId txn, const SipResponse& resp) override;
+
+    // Used by B2bCall.
+    SipStack& stack() { return stack_; }
+    const common::Clock& clock() const { return clock_; }
+    common::TimerService& timers() { return timers_; }
+    const CallManagerConfig& config() const { return config_; }
+    spdlog::logger& log() { return *log_; }
+    void emitCdr(cdr::CdrRecord&& record) { cdrSink_(std::move(record)); }
+    void bindServerTxn(ServerTxnId txn, B2bCall* call) { serverTxns_[txn] = call; }
+    void bindClientTxn(ClientTxnId txn, B2bCall* call) { clientTxns_[txn] = call; }
+    void bindDialog(DialogId dialog, B2bCall* call, Leg leg) { dialogs_[dialog] = {call, leg}; }
+    void unbindServerTxn(ServerTxnId txn) { serverTxns_.erase(txn); }
+    void unbindClientTxn(ClientTxnId txn) { clientTxns_.erase(txn); }
+    void unbindDialog(DialogId dialog) { dialogs_.erase(dialog); }
+    /// Runs `fn` on `call`, then destroys the call if it is done.
+    template <typename Fn>
+    void dispatch(B2bCall* call, Fn&& fn)
+    {
+        fn(*call);
+        reapIfDone(call);
+    }
+
+private:
+    struct DialogRef {
+        B2bCall* call;
+        Leg leg;
+    };
+    void reapIfDone(B2bCall* call);
+    void respondSimple(ServerTxnId txn, int code, const std::string& reason);
+
+    SipStack& stack_;
+    const common::Clock& clock_;
+    common::TimerService& timers_;
+    CdrSink cdrSink_;
+    CallManagerConfig config_;
+    std::shared_ptr<spdlog::logger> log_;
+    std::shared_ptr<const routing::RoutingTable> table_;
+    bool accepting_ = true;
+    std::unordered_map<B2bCall*, std::unique_ptr<B2bCall>> calls_;
+    std::unordered_map<ServerTxnId, B2bCall*> serverTxns_;
+    std::unordered_map<ClientTxnId, B2bCall*> clientTxns_;
+    std::unordered_map<DialogId, DialogRef> dialogs_;
+};
+
+}  // namespace ss::sig

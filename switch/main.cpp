@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+// softswitchd: the composition root. Parses options, connects the database (or starts the
+// embedded cluster), builds the routing snapshot, the CDR writer and the SIP runtime, and runs
+// the sip-loop on the main thread until SIGTERM/SIGINT.
+
+#include "cdr/cdr_writer.h"
+#include "cdr/embedded_postgres.h"
+#include "cdr/store.h"
+#include "common/clock.h"
+#include "common/config_error.h"
+#include "common/log.h"
+#include "routing/routing_table.h"
+#include "switch/call_manager.h"
+#include "switch/sofia/sofia_runtime.h"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+namespace {
+
+struct Options {
+    std::string db;
+    std::string sip = "udp:0.0.0.0:5060,tcp:0.0.0.0:5060";
+    std::string http;
+    std::string node;
+    std::string spool;
+    std::string stateDir = "/var/lib/softswitch";
+    std::string logLevel = "info";
+    std::string readyFile;
+    std::string schemaDir;
+    int drainSeconds = 30;
+};
+
+std::string hostName()
+{
+    char buf[256] = {};
+    return ::gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : std::string("softswitch");
+}
+
+std::string defaultSchemaDir()
+{
+    if (const char* env = std::getenv("SOFTSWITCH_SCHEMA_DIR")) {
+        return env;
+    }
+#ifdef SS_SOURCE_SCHEMA_DIR
+    if (std::filesystem::exists(SS_SOURCE_SCHEMA_DIR)) {
+        return SS_SOURCE_SCHEMA_DIR;
+    }
+#endif
+    return "/usr/local/share/softswitch/schema";
+}
+
+/// Writes `path` atomically (tmp + rename) so a test harness never reads half a file.
+void writeReadyFile(const std::string& path, const std::vector<ss::sig::ListenPoint>& bound)
+{
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        for (const auto& lp : bound) {
+            out << "sip." << ss::common::toString(lp.transport) << "=" << lp.ip << ":" << lp.port
+                << "\n";
+        }
+        out << "pid=" << ::getpid() << "\n";
+    }
+    std::filesystem::rename(tmp, path);
+}
+
+/// SIGTERM drain (SPEC §1): refuse new calls with 503, let calls finish for up to `drain`,
+/// then end the rest with BYE (`switch`/`shutdown`) and stop the loop once they are gone.
+void startDrain(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
+                std::chrono::seconds drain, const ss::common::Clock& clock)
+{
+    calls.stopAccepting();
+    const auto deadline = clock.monotonicNow() + drain;
+    auto check = std::make_shared<std::function<void()>>();
+    *check = [&runtime, &calls, &clock, deadline, check, ended = false]() mutable {
+        if (calls.activeCalls() == 0) {
+            runtime.stop();
+            return;
+        }
+        if (!ended && clock.monotonicNow() >= deadline) {
+            calls.terminateAll("shutdown");
+            ended = true;
+        }
+        runtime.timers().schedule(clock.monotonicNow() + std::chrono::milliseconds(50),
+                                  [check] { (*check)(); });
+    };
+    (*check)();
+}
+
+int run(const Options& opt)
+{
+    auto log = ss::common::logger("main");
+    ss::common::SystemClock clock;
+
+    std::optional<ss::cdr::EmbeddedPostgres> embedded;
+    std::string dsn = opt.db;
+    if (dsn.empty()) {
+        embedded.emplace(opt.stateDir + "/pg");
+        dsn = embedded->start();
+        const int version = ss::cdr::migrate(dsn, opt.schemaDir.empty() ? defaultSchemaDir()
+                                                                        : opt.schemaDir);
+        log->info("embedded PostgreSQL under {}/pg, schema version {}", opt.stateDir, version);
+    }
+    auto table = ss::routing::RoutingTable::build(ss::cdr::loadProvisioning(dsn));
+    log->info("loaded {} gateways, {} routes", table->provisioning().gateways.size(),
+              table->provisioning().routes.size());
+
+    ss::cdr::CdrWriterConfig writerConfig;
+    writerConfig.spoolDir = opt.spool.empty() ? opt.stateDir + "/spool" : opt.spool;
+    std::filesystem::create_directories(writerConfig.spoolDir);
+    auto writer = ss::cdr::makeCdrWriter(ss::cdr::makePgCdrSink(dsn), writerConfig);
+
+    ss::sig::SofiaRuntime runtime(ss::sig::parseListenPoints(opt.sip), clock);
+    ss::sig::CallManager calls(
+        runtime.stack(), clock, runtime.timers(),
+        [&writer](ss::cdr::CdrRecord&& record) { writer->submit(std::move(record)); },
+        {opt.node.empty() ? hostName() : opt.node});
+    calls.setRoutingTable(table);
+    runtime.setEvents(&calls);
+
+    if (!opt.http.empty()) {
+        log->warn("--http {}: the HTTP API is not implemented yet; ignoring", opt.http);
+    }
+
+    // Signals are taken by one thread with sigwait (blocked everywhere else) and turned into
+    // closures posted to the sip-loop.
+    std::thread signals([&] {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGUSR2);
+        while (true) {
+            int sig = 0;
+            if (sigwait(&set, &sig) != 0) {
+                continue;
+            }
+            if (sig == SIGHUP) {
+                try {
+                    auto fresh = ss::routing::RoutingTable::build(ss::cdr::loadProvisioning(dsn));
+                    runtime.post([&calls, fresh] { calls.setRoutingTable(fresh); });
+                    log->info("SIGHUP: routing reloaded");
+                } catch (const std::exception& e) {
+                    log->error("SIGHUP: reload failed, keeping the old routing: {}", e.what());
+                }
+                continue;
+            }
+            if (sig == SIGUSR2) {
+                return;  // our own wake-up at exit
+            }
+            log->info("signal {}: draining (up to {} s)", sig, opt.drainSeconds);
+            runtime.post([&] {
+                startDrain(runtime, calls, std::chrono::seconds(opt.drainSeconds), clock);
+            });
+            return;
+        }
+    });
+
+    for (const auto& lp : runtime.bound()) {
+        log->info("listening on {}:{}:{}", ss::common::toString(lp.transport), lp.ip, lp.port);
+    }
+    if (!opt.readyFile.empty()) {
+        writeReadyFile(opt.readyFile, runtime.bound());
+    }
+    runtime.run();
+
+    pthread_kill(signals.native_handle(), SIGUSR2);
+    signals.join();
+    writer->stop();
+    log->info("stopped; every CDR is written or spooled");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    // Block the signals we sigwait for before any thread exists, so every thread inherits it.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    Options opt;
+    CLI::App app{"softswitchd: carrier SIP softswitch (B2BUA) with billing-grade CDRs"};
+    app.set_config("--config", "", "Read options from this file (flags win)");
+    app.add_option("--db", opt.db,
+                   "libpq connection string; without it a private PostgreSQL runs under "
+                   "--state-dir");
+    app.add_option("--sip", opt.sip, "Listen points, e.g. udp:0.0.0.0:5060,tcp:0.0.0.0:5060")
+        ->capture_default_str();
+    app.add_option("--http", opt.http, "HTTP API and web page IP:PORT (not implemented yet)");
+    app.add_option("--node", opt.node, "Node name written into every CDR (default: hostname)");
+    app.add_option("--spool", opt.spool, "CDR spool directory (default: STATE_DIR/spool)");
+    app.add_option("--state-dir", opt.stateDir, "State directory")->capture_default_str();
+    app.add_option("--log-level", opt.logLevel, "trace, debug, info, warn, error")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    app.add_option("--ready-file", opt.readyFile,
+                   "Write bound addresses and pid here once ready (for supervisors and tests)");
+    app.add_option("--schema-dir", opt.schemaDir, "Migrations for the embedded database");
+    app.add_option("--drain-seconds", opt.drainSeconds,
+                   "On SIGTERM, how long active calls may go on before they are ended")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 86400));
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    ss::common::setLogLevel(opt.logLevel);
+    try {
+        return run(opt);
+    } catch (const ss::ConfigError& e) {
+        ss::common::logger("main")->error("{}", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        ss::common::logger("main")->error("fatal: {}", e.what());
+        return 1;
+    }
+}

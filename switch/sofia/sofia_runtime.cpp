@@ -1,0 +1,689 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "switch/sofia/sofia_runtime.h"
+
+#include "common/config_error.h"
+#include "common/log.h"
+#include "common/timer_queue.h"
+#include "switch/sofia/sip_convert.h"
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_string.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport.h>
+
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+extern "C" {
+extern su_log_t nta_log[];
+extern su_log_t tport_log[];
+}
+
+namespace ss::sig {
+
+namespace {
+
+struct TxnCtx;
+struct LegCtx;
+struct IrqCtx;
+
+}  // namespace
+
+struct SofiaRuntime::Impl final : SipStack {
+    Impl(const std::vector<ListenPoint>& listen, const common::Clock& clock);
+    ~Impl() override;
+
+    // SipStack
+    DialogId acceptDialog(ServerTxnId txn) override;
+    void respond(ServerTxnId txn, const SipResponse& resp) override;
+    void releaseServerTxn(ServerTxnId txn) override;
+    Started startDialog(const NewDialog& dialog, const SipRequest& invite) override;
+    ClientTxnId sendInDialog(DialogId dialog, const SipRequest& req) override;
+    void ack(DialogId dialog, ClientTxnId invite, const std::string& contentType,
+             const std::string& body) override;
+    void cancel(ClientTxnId txn) override;
+    void releaseClientTxn(ClientTxnId txn) override;
+    void releaseDialog(DialogId dialog) override;
+
+    // From the trampolines.
+    int onLegRequest(LegCtx* leg, nta_incoming_t* irq, const sip_t* sip);
+    void onIrqEvent(ServerTxnId txn, nta_incoming_t* irq, const sip_t* sip);
+    void onOrqResponse(TxnCtx* ctx, nta_outgoing_t* orq, const sip_t* sip);
+    void onTimer();
+    void onWakeup();
+
+    /// Delivers stack events without re-entering the call layer: an event raised while an
+    /// event or command is running (nta may answer synchronously) is queued until it returns.
+    template <typename Fn>
+    void deliver(Fn&& fn);
+    void armTimer();
+    ServerTxnId adoptIrq(nta_incoming_t* irq, const sip_t* sip);
+    std::string contactFor(common::Transport transport) const;
+    sip_contact_t* contactHeader(su_home_t* home, common::Transport transport) const;
+
+    const common::Clock& clock_;
+    std::shared_ptr<spdlog::logger> log_ = common::logger("sip");
+    su_home_t home_[1] = {};
+    su_root_t* root_ = nullptr;
+    nta_agent_t* agent_ = nullptr;
+    nta_leg_t* defaultLeg_ = nullptr;
+    su_timer_t* timer_ = nullptr;
+    SipEvents* events_ = nullptr;
+    common::TimerQueue timers_;
+    std::vector<ListenPoint> bound_;
+
+    std::uint64_t nextId_ = 1;
+    struct Irq {
+        nta_incoming_t* irq;
+        common::Transport transport;
+        bool invite;
+        std::unique_ptr<IrqCtx> ctx;  // the callback's magic, INVITE only
+    };
+    std::unordered_map<ServerTxnId, Irq> irqs_;
+    std::unordered_map<ClientTxnId, TxnCtx*> orqs_;
+    std::unordered_map<DialogId, LegCtx*> legs_;
+
+    int depth_ = 0;
+    std::deque<std::function<void()>> pending_;
+
+    int wakeFds_[2] = {-1, -1};
+    su_wait_t wait_[1] = {};
+    std::mutex postMutex_;
+    std::deque<std::function<void()>> posted_;
+};
+
+namespace {
+
+struct TxnCtx {
+    SofiaRuntime::Impl* impl;
+    ClientTxnId id;
+    nta_outgoing_t* orq = nullptr;
+    LegCtx* leg = nullptr;
+    bool invite = false;
+};
+
+struct IrqCtx {
+    SofiaRuntime::Impl* impl;
+    ServerTxnId id;
+};
+
+struct LegCtx {
+    SofiaRuntime::Impl* impl;
+    DialogId id;
+    nta_leg_t* leg = nullptr;
+    common::Transport transport = common::Transport::Udp;
+    bool remoteTagged = false;
+};
+
+// ---- trampolines: cast, convert nothing, forward; never throw into C ----
+
+int legTrampoline(nta_leg_magic_t* magic, nta_leg_t*, nta_incoming_t* irq,
+                  const sip_t* sip) noexcept
+{
+    try {
+        auto* leg = reinterpret_cast<LegCtx*>(magic);
+        return leg->impl->onLegRequest(leg, irq, sip);
+    } catch (...) {
+        return 500;
+    }
+}
+
+int defaultLegTrampoline(nta_leg_magic_t* magic, nta_leg_t*, nta_incoming_t* irq,
+                         const sip_t* sip) noexcept
+{
+    try {
+        auto* impl = reinterpret_cast<SofiaRuntime::Impl*>(magic);
+        return impl->onLegRequest(nullptr, irq, sip);
+    } catch (...) {
+        return 500;
+    }
+}
+
+int irqTrampoline(nta_incoming_magic_t* magic, nta_incoming_t* irq, const sip_t* sip) noexcept
+{
+    try {
+        auto* ctx = reinterpret_cast<IrqCtx*>(magic);
+        ctx->impl->onIrqEvent(ctx->id, irq, sip);
+    } catch (...) {
+    }
+    return 0;
+}
+
+int orqTrampoline(nta_outgoing_magic_t* magic, nta_outgoing_t* orq, const sip_t* sip) noexcept
+{
+    try {
+        auto* ctx = reinterpret_cast<TxnCtx*>(magic);
+        ctx->impl->onOrqResponse(ctx, orq, sip);
+    } catch (...) {
+    }
+    return 0;
+}
+
+void timerTrampoline(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) noexcept
+{
+    try {
+        reinterpret_cast<SofiaRuntime::Impl*>(arg)->onTimer();
+    } catch (...) {
+    }
+}
+
+int wakeTrampoline(su_root_magic_t*, su_wait_t*, su_wakeup_arg_t* arg) noexcept
+{
+    try {
+        reinterpret_cast<SofiaRuntime::Impl*>(arg)->onWakeup();
+    } catch (...) {
+    }
+    return 0;
+}
+
+void sofiaLogTrampoline(void* stream, char const* fmt, va_list ap) noexcept
+{
+    try {
+        char line[1024];
+        std::vsnprintf(line, sizeof line, fmt, ap);
+        std::string text(line);
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+            text.pop_back();
+        }
+        static_cast<spdlog::logger*>(stream)->debug("{}", text);
+    } catch (...) {
+    }
+}
+
+const char* transportParam(common::Transport t)
+{
+    return t == common::Transport::Tcp ? "tcp" : "udp";
+}
+
+sip_payload_t* payloadOf(su_home_t* home, const std::string& body)
+{
+    return body.empty() ? nullptr : sip_payload_create(home, body.data(), body.size());
+}
+
+}  // namespace
+
+SofiaRuntime::Impl::Impl(const std::vector<ListenPoint>& listen, const common::Clock& clock)
+    : clock_(clock)
+{
+    if (listen.empty()) {
+        throw ConfigError("--sip: at least one listen point is needed");
+    }
+    su_init();
+    su_home_init(home_);
+    root_ = su_root_create(this);
+    if (root_ == nullptr) {
+        throw ConfigError("sofia: cannot create su_root");
+    }
+    auto sofiaLog = common::logger("sofia");
+    su_log_redirect(nullptr, sofiaLogTrampoline, sofiaLog.get());
+    su_log_redirect(nta_log, sofiaLogTrampoline, sofiaLog.get());
+    su_log_redirect(tport_log, sofiaLogTrampoline, sofiaLog.get());
+    const unsigned level = sofiaLog->level() <= spdlog::level::trace ? 9 : 3;
+    su_log_set_level(nullptr, level);
+    su_log_set_level(nta_log, level);
+    su_log_set_level(tport_log, level);
+
+    auto urlOf = [](const ListenPoint& lp) {
+        return "sip:" + lp.ip + ":" + std::to_string(lp.port) +
+               ";transport=" + transportParam(lp.transport);
+    };
+    const std::string first = urlOf(listen.front());
+    agent_ = nta_agent_create(root_, URL_STRING_MAKE(first.c_str()), nullptr, nullptr,
+                              NTATAG_UA(1), NTATAG_CANCEL_487(1), NTATAG_SERVER_RPORT(1),
+                              NTATAG_CLIENT_RPORT(1), NTATAG_PASS_100(1), TAG_END());
+    if (agent_ == nullptr) {
+        throw ConfigError("--sip: cannot listen on " + first);
+    }
+    for (std::size_t i = 1; i < listen.size(); ++i) {
+        const std::string url = urlOf(listen[i]);
+        if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()), TAG_END()) < 0) {
+            throw ConfigError("--sip: cannot listen on " + url);
+        }
+    }
+    for (tport_t* tp = tport_primaries(nta_agent_tports(agent_)); tp; tp = tport_next(tp)) {
+        const tp_name_t* name = tport_name(tp);
+        ListenPoint lp;
+        lp.transport = su_casematch(name->tpn_proto, "tcp") ? common::Transport::Tcp
+                                                             : common::Transport::Udp;
+        lp.ip = name->tpn_host;
+        lp.port = static_cast<std::uint16_t>(std::stoi(name->tpn_port));
+        bound_.push_back(lp);
+    }
+
+    defaultLeg_ = nta_leg_tcreate(agent_, defaultLegTrampoline,
+                                  reinterpret_cast<nta_leg_magic_t*>(this), NTATAG_NO_DIALOG(1),
+                                  TAG_END());
+    timer_ = su_timer_create(su_root_task(root_), 0);
+    timers_.setOnEarliestChanged([this] { armTimer(); });
+
+    if (::pipe(wakeFds_) != 0) {
+        throw ConfigError("cannot create the sip-loop wake-up pipe");
+    }
+    su_wait_create(wait_, wakeFds_[0], SU_WAIT_IN);
+    su_root_register(root_, wait_, wakeTrampoline, reinterpret_cast<su_wakeup_arg_t*>(this), 0);
+}
+
+SofiaRuntime::Impl::~Impl()
+{
+    for (auto& [id, ctx] : orqs_) {
+        nta_outgoing_destroy(ctx->orq);
+        delete ctx;
+    }
+    for (auto& [id, irq] : irqs_) {
+        nta_incoming_destroy(irq.irq);
+    }
+    for (auto& [id, ctx] : legs_) {
+        nta_leg_destroy(ctx->leg);
+        delete ctx;
+    }
+    if (timer_ != nullptr) {
+        su_timer_destroy(timer_);
+    }
+    if (defaultLeg_ != nullptr) {
+        nta_leg_destroy(defaultLeg_);
+    }
+    if (agent_ != nullptr) {
+        nta_agent_destroy(agent_);
+    }
+    if (root_ != nullptr) {
+        su_root_unregister(root_, wait_, wakeTrampoline, reinterpret_cast<su_wakeup_arg_t*>(this));
+        su_root_destroy(root_);
+    }
+    for (int fd : wakeFds_) {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+    su_home_deinit(home_);
+    su_deinit();
+}
+
+template <typename Fn>
+void SofiaRuntime::Impl::deliver(Fn&& fn)
+{
+    if (depth_ > 0) {
+        pending_.emplace_back(std::forward<Fn>(fn));
+        return;
+    }
+    ++depth_;
+    fn();
+    while (!pending_.empty()) {
+        auto next = std::move(pending_.front());
+        pending_.pop_front();
+        next();
+    }
+    --depth_;
+}
+
+std::string SofiaRuntime::Impl::contactFor(common::Transport transport) const
+{
+    for (const auto& lp : bound_) {
+        if (lp.transport == transport) {
+            std::string host = lp.ip;
+            if (host == "0.0.0.0" || host == "::") {
+                const sip_contact_t* m = nta_agent_contact(agent_);
+                host = (m != nullptr && m->m_url->url_host) ? m->m_url->url_host : "127.0.0.1";
+            }
+            std::string uri = "<sip:" + host + ":" + std::to_string(lp.port);
+            if (transport == common::Transport::Tcp) {
+                uri += ";transport=tcp";
+            }
+            return uri + ">";
+        }
+    }
+    return {};
+}
+
+sip_contact_t* SofiaRuntime::Impl::contactHeader(su_home_t* home,
+                                                common::Transport transport) const
+{
+    const std::string contact = contactFor(transport);
+    return contact.empty() ? nullptr : sip_contact_make(home, contact.c_str());
+}
+
+ServerTxnId SofiaRuntime::Impl::adoptIrq(nta_incoming_t* irq, const sip_t* sip)
+{
+    const ServerTxnId id = nextId_++;
+    const bool invite = sip->sip_request->rq_method == sip_method_invite;
+    Irq& entry = irqs_[id];
+    entry = {irq, transportOf(sip), invite, nullptr};
+    if (invite) {
+        // Keeps CANCEL, ACK and Timer H reaching us.
+        entry.ctx = std::make_unique<IrqCtx>(IrqCtx{this, id});
+        nta_incoming_bind(irq, irqTrampoline,
+                          reinterpret_cast<nta_incoming_magic_t*>(entry.ctx.get()));
+    }
+    return id;
+}
+
+int SofiaRuntime::Impl::onLegRequest(LegCtx* leg, nta_incoming_t* irq, const sip_t* sip)
+{
+    if (sip == nullptr || sip->sip_request == nullptr) {
+        return 400;
+    }
+    const sip_method_t method = sip->sip_request->rq_method;
+    if (method == sip_method_invite && sip->sip_contact == nullptr) {
+        return 400;  // RFC 3261 §8.1.1.8: an INVITE must carry a Contact
+    }
+    if (method == sip_method_ack) {
+        if (leg != nullptr) {
+            SipRequest ack = toRequest(irq, sip);
+            const DialogId dialog = leg->id;
+            deliver([this, dialog, ack] { events_->onDialogRequest(dialog, 0, ack); });
+        }
+        nta_incoming_destroy(irq);
+        return 0;
+    }
+    SipRequest req = toRequest(irq, sip);
+    const ServerTxnId id = adoptIrq(irq, sip);
+    if (leg != nullptr) {
+        const DialogId dialog = leg->id;
+        deliver([this, dialog, id, req] { events_->onDialogRequest(dialog, id, req); });
+    } else if (method == sip_method_invite) {
+        deliver([this, id, req] { events_->onNewInvite(id, req); });
+    } else {
+        deliver([this, id, req] { events_->onOutOfDialogRequest(id, req); });
+    }
+    return 0;
+}
+
+void SofiaRuntime::Impl::onIrqEvent(ServerTxnId txn, nta_incoming_t* irq, const sip_t* sip)
+{
+    if (sip == nullptr) {
+        if (nta_incoming_status(irq) >= 200 && nta_incoming_status(irq) < 300) {
+            deliver([this, txn] { events_->onAckTimeout(txn); });
+        }
+        return;
+    }
+    if (sip->sip_request && sip->sip_request->rq_method == sip_method_cancel) {
+        deliver([this, txn] { events_->onCancel(txn); });
+    } else if (sip->sip_request && sip->sip_request->rq_method == sip_method_ack) {
+        SipRequest ack = toRequest(irq, sip);
+        deliver([this, txn, ack] { events_->onAck(txn, ack); });
+    }
+}
+
+void SofiaRuntime::Impl::onOrqResponse(TxnCtx* ctx, nta_outgoing_t* orq, const sip_t* sip)
+{
+    SipResponse resp = toResponse(orq, sip);
+    if (ctx->invite && ctx->leg != nullptr && sip != nullptr && resp.status > 100 &&
+        resp.status < 300 && sip->sip_to && sip->sip_to->a_tag) {
+        // §12.1.2: the remote tag, remote target and route set come from the first
+        // dialog-creating response; a 2xx refreshes them.
+        if (!ctx->leg->remoteTagged) {
+            nta_leg_rtag(ctx->leg->leg, sip->sip_to->a_tag);
+            ctx->leg->remoteTagged = true;
+        }
+        nta_leg_client_reroute(ctx->leg->leg, sip->sip_record_route, sip->sip_contact,
+                               resp.status >= 200);
+    }
+    const ClientTxnId id = ctx->id;
+    deliver([this, id, resp] { events_->onResponse(id, resp); });
+}
+
+DialogId SofiaRuntime::Impl::acceptDialog(ServerTxnId txn)
+{
+    auto it = irqs_.find(txn);
+    if (it == irqs_.end()) {
+        return 0;
+    }
+    msg_t* msg = nta_incoming_getrequest(it->second.irq);
+    const sip_t* sip = sip_object(msg);
+    auto* ctx = new LegCtx{this, nextId_++, nullptr, it->second.transport, true};
+    ctx->leg = nta_leg_tcreate(agent_, legTrampoline, reinterpret_cast<nta_leg_magic_t*>(ctx),
+                               SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
+                               SIPTAG_TO(sip->sip_from), TAG_END());
+    if (ctx->leg == nullptr) {
+        msg_destroy(msg);
+        delete ctx;
+        return 0;
+    }
+    nta_leg_tag(ctx->leg, nullptr);
+    nta_leg_server_route(ctx->leg, sip->sip_record_route, sip->sip_contact);
+    nta_incoming_tag(it->second.irq, nta_leg_get_tag(ctx->leg));
+    msg_destroy(msg);
+    legs_[ctx->id] = ctx;
+    return ctx->id;
+}
+
+void SofiaRuntime::Impl::respond(ServerTxnId txn, const SipResponse& resp)
+{
+    auto it = irqs_.find(txn);
+    if (it == irqs_.end() || nta_incoming_status(it->second.irq) >= 200) {
+        return;
+    }
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    const bool withContact = resp.status > 100 && resp.status < 300 &&
+                             (it->second.invite || nta_incoming_method(it->second.irq) ==
+                                                       sip_method_update);
+    const std::string extra = headerBlock(resp.relayHeaders);
+    nta_incoming_treply(
+        it->second.irq, resp.status, resp.reason.empty() ? nullptr : resp.reason.c_str(),
+        TAG_IF(withContact, SIPTAG_CONTACT(contactHeader(home, it->second.transport))),
+        TAG_IF(!resp.contentType.empty(), SIPTAG_CONTENT_TYPE_STR(resp.contentType.c_str())),
+        TAG_IF(!resp.body.empty(), SIPTAG_PAYLOAD(payloadOf(home, resp.body))),
+        TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())),
+        TAG_IF(resp.status == 405, SIPTAG_ALLOW_STR(kAllow)), TAG_END());
+    su_home_deinit(home);
+}
+
+void SofiaRuntime::Impl::releaseServerTxn(ServerTxnId txn)
+{
+    auto it = irqs_.find(txn);
+    if (it == irqs_.end()) {
+        return;
+    }
+    nta_incoming_destroy(it->second.irq);
+    irqs_.erase(it);
+}
+
+SipStack::Started SofiaRuntime::Impl::startDialog(const NewDialog& d, const SipRequest& invite)
+{
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    const std::string local = bound_.empty() ? "127.0.0.1" : bound_.front().ip;
+    const std::string fromHost = (local == "0.0.0.0") ? "127.0.0.1" : local;
+    const std::string fromText = nameAddr(d.from.display, d.from.uri.empty()
+                                                              ? "sip:" + d.from.user + "@" + fromHost
+                                                              : d.from.uri);
+    sip_from_t* from = sip_from_make(home, fromText.c_str());
+    sip_to_t* to = sip_to_make(home, nameAddr(d.to.display, d.to.uri).c_str());
+    if (from == nullptr || to == nullptr) {
+        su_home_deinit(home);
+        return {};
+    }
+    sip_from_tag(home, from, nta_agent_newtag(home, "%s", agent_));
+
+    auto* leg = new LegCtx{this, nextId_++, nullptr, d.target.transport, false};
+    leg->leg = nta_leg_tcreate(agent_, legTrampoline, reinterpret_cast<nta_leg_magic_t*>(leg),
+                               SIPTAG_CALL_ID_STR(d.callId.c_str()), SIPTAG_FROM(from),
+                               SIPTAG_TO(to), TAG_END());
+    if (leg->leg == nullptr) {
+        delete leg;
+        su_home_deinit(home);
+        return {};
+    }
+    legs_[leg->id] = leg;
+
+    const std::string route = "sip:" + d.target.host + ":" + std::to_string(d.target.port) +
+                              ";transport=" + transportParam(d.target.transport);
+    const std::string extra = headerBlock(invite.relayHeaders);
+    auto* ctx = new TxnCtx{this, nextId_++, nullptr, leg, true};
+    ctx->orq = nta_outgoing_tcreate(
+        leg->leg, orqTrampoline, reinterpret_cast<nta_outgoing_magic_t*>(ctx),
+        URL_STRING_MAKE(route.c_str()), SIP_METHOD_INVITE,
+        URL_STRING_MAKE(d.requestUri.c_str()),
+        SIPTAG_CONTACT(contactHeader(home, d.target.transport)),
+        SIPTAG_ALLOW_STR(kAllow),
+        TAG_IF(!invite.contentType.empty(), SIPTAG_CONTENT_TYPE_STR(invite.contentType.c_str())),
+        TAG_IF(!invite.body.empty(), SIPTAG_PAYLOAD(payloadOf(home, invite.body))),
+        TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
+    su_home_deinit(home);
+    if (ctx->orq == nullptr) {
+        delete ctx;
+        releaseDialog(leg->id);
+        return {};
+    }
+    orqs_[ctx->id] = ctx;
+    return {leg->id, ctx->id};
+}
+
+ClientTxnId SofiaRuntime::Impl::sendInDialog(DialogId dialog, const SipRequest& req)
+{
+    auto it = legs_.find(dialog);
+    if (it == legs_.end()) {
+        return 0;
+    }
+    LegCtx* leg = it->second;
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    const sip_method_t method = sip_method_code(req.method.c_str());
+    const bool targetRefresh = method == sip_method_invite || method == sip_method_update;
+    const std::string extra = headerBlock(req.relayHeaders);
+    auto* ctx = new TxnCtx{this, nextId_++, nullptr, leg, method == sip_method_invite};
+    ctx->orq = nta_outgoing_tcreate(
+        leg->leg, orqTrampoline, reinterpret_cast<nta_outgoing_magic_t*>(ctx), nullptr, method,
+        req.method.c_str(), nullptr,
+        TAG_IF(targetRefresh, SIPTAG_CONTACT(contactHeader(home, leg->transport))),
+        TAG_IF(!req.contentType.empty(), SIPTAG_CONTENT_TYPE_STR(req.contentType.c_str())),
+        TAG_IF(!req.body.empty(), SIPTAG_PAYLOAD(payloadOf(home, req.body))),
+        TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
+    su_home_deinit(home);
+    if (ctx->orq == nullptr) {
+        delete ctx;
+        return 0;
+    }
+    orqs_[ctx->id] = ctx;
+    return ctx->id;
+}
+
+void SofiaRuntime::Impl::ack(DialogId dialog, ClientTxnId invite, const std::string& contentType,
+                             const std::string& body)
+{
+    auto leg = legs_.find(dialog);
+    auto orq = orqs_.find(invite);
+    if (leg == legs_.end() || orq == orqs_.end()) {
+        return;
+    }
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    sip_cseq_t* cseq = sip_cseq_create(home, nta_outgoing_cseq(orq->second->orq), SIP_METHOD_ACK);
+    nta_outgoing_t* ack = nta_outgoing_tcreate(
+        leg->second->leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr, SIPTAG_CSEQ(cseq),
+        TAG_IF(!contentType.empty(), SIPTAG_CONTENT_TYPE_STR(contentType.c_str())),
+        TAG_IF(!body.empty(), SIPTAG_PAYLOAD(payloadOf(home, body))), TAG_END());
+    if (ack != nullptr) {
+        nta_outgoing_destroy(ack);
+    }
+    su_home_deinit(home);
+}
+
+void SofiaRuntime::Impl::cancel(ClientTxnId txn)
+{
+    auto it = orqs_.find(txn);
+    if (it != orqs_.end()) {
+        nta_outgoing_tcancel(it->second->orq, nullptr, nullptr, TAG_END());
+    }
+}
+
+void SofiaRuntime::Impl::releaseClientTxn(ClientTxnId txn)
+{
+    auto it = orqs_.find(txn);
+    if (it == orqs_.end()) {
+        return;
+    }
+    nta_outgoing_destroy(it->second->orq);
+    delete it->second;
+    orqs_.erase(it);
+}
+
+void SofiaRuntime::Impl::releaseDialog(DialogId dialog)
+{
+    auto it = legs_.find(dialog);
+    if (it == legs_.end()) {
+        return;
+    }
+    for (auto& [id, ctx] : orqs_) {
+        if (ctx->leg == it->second) {
+            ctx->leg = nullptr;
+        }
+    }
+    nta_leg_destroy(it->second->leg);
+    delete it->second;
+    legs_.erase(it);
+}
+
+void SofiaRuntime::Impl::armTimer()
+{
+    auto next = timers_.nextDeadline();
+    if (!next) {
+        su_timer_reset(timer_);
+        return;
+    }
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*next -
+                                                                   clock_.monotonicNow());
+    su_timer_set_interval(timer_, timerTrampoline, reinterpret_cast<su_timer_arg_t*>(this),
+                          static_cast<su_duration_t>(std::max<long long>(wait.count(), 0)));
+}
+
+void SofiaRuntime::Impl::onTimer()
+{
+    deliver([this] { timers_.runDue(clock_.monotonicNow()); });
+    armTimer();
+}
+
+void SofiaRuntime::Impl::onWakeup()
+{
+    char drain[64];
+    [[maybe_unused]] auto n = ::read(wakeFds_[0], drain, sizeof drain);
+    std::deque<std::function<void()>> work;
+    {
+        std::lock_guard lock(postMutex_);
+        work.swap(posted_);
+    }
+    for (auto& fn : work) {
+        deliver(std::move(fn));
+    }
+}
+
+// ---- SofiaRuntime ----
+
+SofiaRuntime::SofiaRuntime(const std::vector<ListenPoint>& listen, const common::Clock& clock)
+    : impl_(std::make_unique<Impl>(listen, clock))
+{
+}
+
+SofiaRuntime::~SofiaRuntime() = default;
+
+SipStack& SofiaRuntime::stack() { return *impl_; }
+common::TimerService& SofiaRuntime::timers() { return impl_->timers_; }
+void SofiaRuntime::setEvents(SipEvents* events) { impl_->events_ = events; }
+std::vector<ListenPoint> SofiaRuntime::bound() const { return impl_->bound_; }
+
+void SofiaRuntime::run() { su_root_run(impl_->root_); }
+
+void SofiaRuntime::post(std::function<void()> fn)
+{
+    {
+        std::lock_guard lock(impl_->postMutex_);
+        impl_->posted_.push_back(std::move(fn));
+    }
+    const char one = 1;
+    [[maybe_unused]] auto n = ::write(impl_->wakeFds_[1], &one, 1);
+}
+
+void SofiaRuntime::stop()
+{
+    post([root = impl_->root_] { su_root_break(root); });
+}
+
+}  // namespace ss::sig

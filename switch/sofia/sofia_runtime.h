@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The sofia-sip side of the switch: one su_root loop, one nta agent in UA mode
+// (NTATAG_UA(1): 2xx retransmission, ACK re-sending and orphan-2xx handling come from nta), the
+// SipStack adapter, and the TimerService driven by a single su_timer. No sofia type appears
+// here; everything sofia lives in sofia_runtime.cpp.
+
+#include "common/clock.h"
+#include "common/provisioning.h"
+#include "common/timer_service.h"
+#include "switch/sip_stack.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ss::sig {
+
+/// A `--sip` listen point, e.g. udp:127.0.0.1:5060. Port 0 = chosen by the OS.
+struct ListenPoint {
+    common::Transport transport = common::Transport::Udp;
+    std::string ip;
+    std::uint16_t port = 0;
+};
+
+/// Parses `udp:IP:PORT,tcp:IP:PORT`. Throws ConfigError naming the bad element.
+std::vector<ListenPoint> parseListenPoints(const std::string& spec);
+
+class SofiaRuntime {
+public:
+    /// Binds every listen point (throws ConfigError when one cannot be bound).
+    SofiaRuntime(const std::vector<ListenPoint>& listen, const common::Clock& clock);
+    ~SofiaRuntime();
+    SofiaRuntime(const SofiaRuntime&) = delete;
+    SofiaRuntime& operator=(const SofiaRuntime&) = delete;
+
+    /// The stack commands. Thread: sip-loop.
+    SipStack& stack();
+    /// Timers on the sip-loop. Thread: sip-loop.
+    common::TimerService& timers();
+    /// Where stack events go; set before run(). Thread: before run().
+    void setEvents(SipEvents* events);
+    /// The listen points as bound (OS-chosen ports filled in).
+    std::vector<ListenPoint> bound() const;
+
+    /// Runs the loop on the calling thread (which becomes the sip-loop) until stop().
+    void run();
+    /// Runs `fn` on the sip-loop soon. Thread: any.
+    void post(std::function<void()> fn);
+    /// Makes run() return. Thread: any.
+    void stop();
+
+    /// The sofia side; defined in sofia_runtime.cpp only.
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ss::sig

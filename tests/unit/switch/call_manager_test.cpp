@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: Apache-2.0
+// The call layer driven through SipEvents with a recording stack, a manual clock and virtual
+// timers: no sockets, no sleeping.
+#include "common/timer_queue.h"
+#include "switch/call_manager.h"
+#include "tests/support/fake_sip_stack.h"
+
+#include <gtest/gtest.h>
+
+using namespace std::chrono_literals;
+using ss::cdr::CdrRecord;
+using ss::cdr::EndDirection;
+using ss::sig::SipRequest;
+using ss::sig::SipResponse;
+using Kind = ss::testing::FakeSipStack::Kind;
+
+namespace {
+
+constexpr const char* kSdp = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\n"
+                             "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+constexpr const char* kSdp2 = "v=0\r\no=- 1 2 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\n"
+                              "t=0 0\r\nm=audio 4002 RTP/AVP 0\r\n";
+
+class CallManagerTest : public ::testing::Test {
+protected:
+    CallManagerTest()
+        : timers_(clock_),
+          manager_(stack_, clock_, timers_, [this](CdrRecord&& r) { cdrs_.push_back(r); },
+                   {"node-a"})
+    {
+        ss::common::Provisioning p;
+        p.gateways.push_back(gw("orig", ss::common::GatewayRole::Origination, "192.0.2.10", 0));
+        p.gateways.push_back(gw("t1", ss::common::GatewayRole::Termination, "198.51.100.1"));
+        p.gateways.push_back(gw("t2", ss::common::GatewayRole::Termination, "198.51.100.2"));
+        p.routes.push_back({1, "1", "t1", 10, 100});
+        p.routes.push_back({2, "1", "t2", 20, 100});
+        p.routes.push_back({3, "44", "t1", 10, 100});
+        manager_.setRoutingTable(ss::routing::RoutingTable::build(p));
+    }
+
+    static ss::common::GatewayConfig gw(const std::string& name, ss::common::GatewayRole role,
+                                        const std::string& host, std::uint16_t port = 5060)
+    {
+        ss::common::GatewayConfig g;
+        g.name = name;
+        g.role = role;
+        g.host = host;
+        g.port = port;
+        return g;
+    }
+
+    static SipRequest invite(const std::string& to, const std::string& ip)
+    {
+        SipRequest r;
+        r.method = "INVITE";
+        r.requestUser = to;
+        r.requestUri = "sip:" + to + "@203.0.113.1";
+        r.from = {"Alice", "2125550000", "sip:2125550000@192.0.2.10", "ftag"};
+        r.to = {"", to, "sip:" + to + "@203.0.113.1", ""};
+        r.callId = "a-leg-call-id";
+        r.sourceIp = ip;
+        r.sourcePort = 5060;
+        r.contentType = "application/sdp";
+        r.body = kSdp;
+        r.relayHeaders.push_back({"P-Asserted-Identity", "<sip:2125550000@192.0.2.10>"});
+        return r;
+    }
+
+    static SipRequest request(const std::string& method, const std::string& body = "")
+    {
+        SipRequest r;
+        r.method = method;
+        if (!body.empty()) {
+            r.contentType = "application/sdp";
+            r.body = body;
+        }
+        return r;
+    }
+
+    static SipResponse response(int status, const std::string& body = "", bool internal = false)
+    {
+        SipResponse r;
+        r.status = status;
+        r.reason = "Reason";
+        r.internal = internal;
+        if (!body.empty()) {
+            r.contentType = "application/sdp";
+            r.body = body;
+        }
+        return r;
+    }
+
+    void startCall(const std::string& to = "15551234", const std::string& ip = "192.0.2.10")
+    {
+        aInvite_ = stack_.newServerTxn();
+        manager_.onNewInvite(aInvite_, invite(to, ip));
+        if (!stack_.ofKind(Kind::StartDialog).empty()) {
+            latchB();
+        }
+    }
+
+    void latchB()
+    {
+        const auto b = stack_.ofKind(Kind::StartDialog).back();
+        bInvite_ = b.txn;
+        bDialog_ = b.dialog;
+    }
+
+    /// 180 after 300 ms, 200 after 2 s more, then the caller's ACK.
+    void answerCall()
+    {
+        startCall();
+        clock_.advance(300ms);
+        manager_.onResponse(bInvite_, response(180));
+        clock_.advance(2s);
+        manager_.onResponse(bInvite_, response(200, kSdp2));
+        manager_.onAck(aInvite_, request("ACK"));
+    }
+
+    ss::sig::DialogId aDialog() const { return stack_.accepted.at(aInvite_); }
+
+    const CdrRecord& onlyCdr() const
+    {
+        EXPECT_EQ(cdrs_.size(), 1u);
+        return cdrs_.front();
+    }
+
+    ss::common::ManualClock clock_;
+    ss::common::ManualTimerService timers_;
+    ss::testing::FakeSipStack stack_;
+    std::vector<CdrRecord> cdrs_;
+    ss::sig::CallManager manager_;
+    ss::sig::ServerTxnId aInvite_ = 0;
+    ss::sig::ClientTxnId bInvite_ = 0;
+    ss::sig::DialogId bDialog_ = 0;
+};
+
+}  // namespace
+
+TEST_F(CallManagerTest, UnknownSourceGets403AndLeavesNothingBehind)
+{
+    startCall("15551234", "203.0.113.99");
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 403);
+    EXPECT_TRUE(stack_.ofKind(Kind::StartDialog).empty());
+    EXPECT_TRUE(cdrs_.empty());
+    EXPECT_EQ(manager_.activeCalls(), 0u);
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(CallManagerTest, NoRouteGets404AndASwitchCdr)
+{
+    startCall("999");
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 404);
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endDirection, EndDirection::Switch);
+    EXPECT_EQ(cdr.endReason, "no_route");
+    EXPECT_EQ(cdr.disposition, "send_refuse");
+    EXPECT_EQ(cdr.sipCode, 404);
+    EXPECT_EQ(cdr.attempts.size(), 0u);
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(CallManagerTest, BLegCarriesNumbersSdpAndIdentityButItsOwnCallId)
+{
+    startCall();
+    const auto b = stack_.ofKind(Kind::StartDialog).back();
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 100);
+    EXPECT_EQ(b.newDialog.target.host, "198.51.100.1");
+    EXPECT_EQ(b.newDialog.to.user, "15551234");
+    EXPECT_EQ(b.newDialog.from.user, "2125550000");
+    EXPECT_EQ(b.newDialog.from.display, "Alice");
+    EXPECT_NE(b.newDialog.callId, "a-leg-call-id");
+    EXPECT_EQ(b.body, kSdp);
+    ASSERT_EQ(b.request.relayHeaders.size(), 1u);
+    EXPECT_EQ(b.request.relayHeaders[0].name, "P-Asserted-Identity");
+}
+
+TEST_F(CallManagerTest, CallerHangsUp)
+{
+    answerCall();
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 200);
+    const auto acks = stack_.ofKind(Kind::Ack);
+    ASSERT_EQ(acks.size(), 1u);
+    EXPECT_EQ(acks[0].txn, bInvite_);
+
+    clock_.advance(5s);
+    const auto bye = stack_.newServerTxn();
+    manager_.onDialogRequest(aDialog(), bye, request("BYE"));
+    EXPECT_EQ(stack_.lastStatus(bye), 200);
+    const auto byeB = stack_.lastSend("BYE");
+    ASSERT_TRUE(byeB);
+    EXPECT_EQ(byeB->dialog, bDialog_);
+
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endDirection, EndDirection::Caller);
+    EXPECT_EQ(cdr.endReason, "caller_bye");
+    EXPECT_EQ(cdr.disposition, "recv_bye");
+    EXPECT_EQ(cdr.sipCode, 200);
+    EXPECT_EQ(cdr.pddMs(), 300);
+    EXPECT_EQ(cdr.holdMs(), 5000);
+    EXPECT_EQ(cdr.node, "node-a");
+    EXPECT_EQ(cdr.callId, "a-leg-call-id");
+    EXPECT_EQ(cdr.originGateway, "orig");
+    EXPECT_EQ(cdr.termGateway, "t1");
+    ASSERT_EQ(cdr.attempts.size(), 1u);
+    EXPECT_EQ(cdr.attempts[0].outcome, "answered");
+    EXPECT_EQ(cdr.attempts[0].sipCode, 200);
+
+    manager_.onResponse(byeB->txn, response(200));
+    EXPECT_EQ(manager_.activeCalls(), 0u);
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(CallManagerTest, CalleeHangsUp)
+{
+    answerCall();
+    clock_.advance(7s);
+    const auto bye = stack_.newServerTxn();
+    manager_.onDialogRequest(bDialog_, bye, request("BYE"));
+    EXPECT_EQ(stack_.lastStatus(bye), 200);
+    const auto byeA = stack_.lastSend("BYE");
+    ASSERT_TRUE(byeA);
+    EXPECT_EQ(byeA->dialog, aDialog());
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endDirection, EndDirection::Callee);
+    EXPECT_EQ(cdr.endReason, "callee_bye");
+    EXPECT_EQ(cdr.disposition, "send_bye");
+    EXPECT_EQ(cdr.holdMs(), 7000);
+    manager_.onResponse(byeA->txn, response(200));
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(CallManagerTest, CallerCancelsWhileRinging)
+{
+    startCall();
+    manager_.onResponse(bInvite_, response(180));
+    clock_.advance(3s);
+    manager_.onCancel(aInvite_);
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 487);
+    ASSERT_EQ(stack_.ofKind(Kind::Cancel).size(), 1u);
+    EXPECT_EQ(stack_.ofKind(Kind::Cancel)[0].txn, bInvite_);
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endDirection, EndDirection::Caller);
+    EXPECT_EQ(cdr.endReason, "caller_cancel");
+    EXPECT_EQ(cdr.disposition, "recv_cancel");
+    EXPECT_EQ(cdr.sipCode, 487);
+    EXPECT_EQ(cdr.holdMs(), 0);
+    ASSERT_EQ(cdr.attempts.size(), 1u);
+    EXPECT_EQ(cdr.attempts[0].outcome, "cancelled");
+
+    EXPECT_EQ(manager_.activeCalls(), 1u);  // waits for the callee's 487
+    manager_.onResponse(bInvite_, response(487));
+    EXPECT_EQ(manager_.activeCalls(), 0u);
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(CallManagerTest, AnswerCrossingCancelIsAckedAndByed)
+{
+    startCall();
+    manager_.onResponse(bInvite_, response(180));
+    manager_.onCancel(aInvite_);
+    manager_.onResponse(bInvite_, response(200, kSdp2));
+    EXPECT_EQ(stack_.ofKind(Kind::Ack).size(), 1u);
+    const auto bye = stack_.lastSend("BYE");
+    ASSERT_TRUE(bye);
+    EXPECT_EQ(bye->dialog, bDialog_);
+    EXPECT_EQ(onlyCdr().endReason, "caller_cancel");
+    manager_.onResponse(bye->txn, response(200));
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(CallManagerTest, CancelledCallIsReleasedWhenTheCalleeNeverAnswers)
+{
+    startCall();
+    manager_.onCancel(aInvite_);
+    timers_.advance(31s);
+    EXPECT_EQ(manager_.activeCalls(), 1u);
+    timers_.advance(2s);
+    EXPECT_EQ(manager_.activeCalls(), 0u);
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(CallManagerTest, BusyIsRelayedWithoutTryingTheNextGateway)
+{
+    startCall();
+    manager_.onResponse(bInvite_, response(486));
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 486);
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), 1u);
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endDirection, EndDirection::Callee);
+    EXPECT_EQ(cdr.endReason, "callee_rejected");
+    EXPECT_EQ(cdr.disposition, "send_refuse");
+    EXPECT_EQ(cdr.sipCode, 486);
+    EXPECT_EQ(cdr.q850Cause, 17);
+    ASSERT_EQ(cdr.attempts.size(), 1u);
+    EXPECT_EQ(cdr.attempts[0].outcome, "rejected");
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(CallManagerTest, ServiceUnavailableFailsOverToTheNextGateway)
+{
+    startCall();
+    manager_.onResponse(bInvite_, response(503));
+    ASSERT_EQ(stack_.ofKind(Kind::StartDialog).size(), 2u);
+    latchB();
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog)[1].newDialog.target.host, "198.51.100.2");
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 100);  // the caller has seen nothing final
+    manager_.onResponse(bInvite_, response(200, kSdp2));
+    manager_.onAck(aInvite_, request("ACK"));
+    manager_.onDialogRequest(aDialog(), stack_.newServerTxn(), request("BYE"));
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.termGateway, "t2");
+    ASSERT_EQ(cdr.attempts.size(), 2u);
+    EXPECT_EQ(cdr.attempts[0].outcome, "rejected");
+    EXPECT_EQ(cdr.attempts[0].sipCode, 503);
+    EXPECT_EQ(cdr.attempts[1].outcome, "answered");
+}
+
+TEST_F(CallManagerTest, AllGatewaysFailingIsASwitchEndWithTheLastCode)
+{
+    startCall();
+    manager_.onResponse(bInvite_, response(503));
+    latchB();
+    manager_.onResponse(bInvite_, response(502));
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 502);
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endDirection, EndDirection::Switch);
+    EXPECT_EQ(cdr.endReason, "all_gateways_failed");
+    EXPECT_EQ(cdr.attempts.size(), 2u);
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(CallManagerTest, StackTimeoutsFailOverAndEndWith503WhenNoGatewayAnswered)
+{
+    startCall();
+    manager_.onResponse(bInvite_, response(408, "", true));
+    latchB();
+    manager_.onResponse(bInvite_, response(503, "", true));
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 503);
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endReason, "all_gateways_failed");
+    ASSERT_EQ(cdr.attempts.size(), 2u);
+    EXPECT_EQ(cdr.attempts[0].outcome, "timeout");
+    EXPECT_EQ(cdr.attempts[1].outcome, "transport_error");
+}
+
+TEST_F(CallManagerTest, ReinviteFromEitherSideIsRelayedWithItsSdpAndAck)
+{
+    answerCall();
+    for (const bool fromCaller : {true, false}) {
+        const auto from = fromCaller ? aDialog() : bDialog_;
+        const auto to = fromCaller ? bDialog_ : aDialog();
+        const auto reinvite = stack_.newServerTxn();
+        manager_.onDialogRequest(from, reinvite, request("INVITE", kSdp2));
+        const auto out = stack_.lastSend("INVITE");
+        ASSERT_TRUE(out);
+        EXPECT_EQ(out->dialog, to);
+        EXPECT_EQ(out->body, kSdp2);
+
+        manager_.onResponse(out->txn, response(200, kSdp));
+        EXPECT_EQ(stack_.lastStatus(reinvite), 200);
+        const auto acksBefore = stack_.ofKind(Kind::Ack).size();
+        manager_.onAck(reinvite, request("ACK"));
+        ASSERT_EQ(stack_.ofKind(Kind::Ack).size(), acksBefore + 1);
+        EXPECT_EQ(stack_.ofKind(Kind::Ack).back().dialog, to);
+        EXPECT_EQ(stack_.ofKind(Kind::Ack).back().txn, out->txn);
+    }
+    EXPECT_TRUE(cdrs_.empty());  // the call goes on
+}
+
+TEST_F(CallManagerTest, SecondReinviteDuringAPendingOneGets491)
+{
+    answerCall();
+    manager_.onDialogRequest(aDialog(), stack_.newServerTxn(), request("INVITE", kSdp2));
+    const auto second = stack_.newServerTxn();
+    manager_.onDialogRequest(bDialog_, second, request("INVITE", kSdp));
+    EXPECT_EQ(stack_.lastStatus(second), 491);
+}
+
+TEST_F(CallManagerTest, UpdateAndInDialogOptions)
+{
+    answerCall();
+    const auto update = stack_.newServerTxn();
+    manager_.onDialogRequest(aDialog(), update, request("UPDATE", kSdp2));
+    const auto out = stack_.lastSend("UPDATE");
+    ASSERT_TRUE(out);
+    manager_.onResponse(out->txn, response(200, kSdp));
+    EXPECT_EQ(stack_.lastStatus(update), 200);
+
+    const auto options = stack_.newServerTxn();
+    manager_.onDialogRequest(bDialog_, options, request("OPTIONS"));
+    EXPECT_EQ(stack_.lastStatus(options), 200);
+    EXPECT_FALSE(stack_.lastSend("OPTIONS"));  // answered locally, not relayed
+}
+
+TEST_F(CallManagerTest, ShutdownEndsAnsweredCallsWithByeOnBothLegs)
+{
+    answerCall();
+    manager_.stopAccepting();
+    manager_.terminateAll("shutdown");
+    EXPECT_EQ(stack_.ofKind(Kind::SendInDialog).size(), 2u);
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endDirection, EndDirection::Switch);
+    EXPECT_EQ(cdr.endReason, "shutdown");
+
+    const auto next = stack_.newServerTxn();
+    manager_.onNewInvite(next, invite("15551234", "192.0.2.10"));
+    EXPECT_EQ(stack_.lastStatus(next), 503);
+}
+
+TEST_F(CallManagerTest, MissingAckForTheAnswerEndsTheCall)
+{
+    startCall();
+    manager_.onResponse(bInvite_, response(200, kSdp2));
+    manager_.onAckTimeout(aInvite_);
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endDirection, EndDirection::Switch);
+    EXPECT_EQ(cdr.endReason, "ack_timeout");
+}
+
+TEST_F(CallManagerTest, RequestsForUnknownDialogsGet481)
+{
+    const auto txn = stack_.newServerTxn();
+    manager_.onDialogRequest(12345, txn, request("BYE"));
+    EXPECT_EQ(stack_.lastStatus(txn), 481);
+    const auto options = stack_.newServerTxn();
+    manager_.onOutOfDialogRequest(options, request("OPTIONS"));
+    EXPECT_EQ(stack_.lastStatus(options), 200);
+}

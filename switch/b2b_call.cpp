@@ -100,6 +100,10 @@ DialogId B2bCall::dialogOf(Leg leg) const
 
 void B2bCall::start()
 {
+    if (request_.requestUser.empty()) {
+        rejectCaller(484, "Address Incomplete", cdr::EndDirection::Switch, "no_route");
+        return;
+    }
     candidates_ = table_->candidates(request_.requestUser);
     if (candidates_.empty()) {
         rejectCaller(404, "No Route", cdr::EndDirection::Switch, "no_route");

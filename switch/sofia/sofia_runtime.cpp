@@ -377,6 +377,15 @@ int SofiaRuntime::Impl::onLegRequest(LegCtx* leg, nta_incoming_t* irq, const sip
     if (method == sip_method_invite && sip->sip_contact == nullptr) {
         return 400;  // RFC 3261 §8.1.1.8: an INVITE must carry a Contact
     }
+    const std::size_t bodyLength = sip->sip_payload ? sip->sip_payload->pl_len : 0;
+    if (sip->sip_content_length && sip->sip_content_length->l_length > bodyLength) {
+        // RFC 3261 §18.3: over UDP a body shorter than Content-Length is an error.
+        if (method == sip_method_ack) {
+            nta_incoming_destroy(irq);
+            return 0;
+        }
+        return 400;
+    }
     if (method == sip_method_ack) {
         if (leg != nullptr) {
             SipRequest ack = toRequest(irq, sip);

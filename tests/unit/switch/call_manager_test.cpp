@@ -427,3 +427,11 @@ TEST_F(CallManagerTest, RequestsForUnknownDialogsGet481)
     manager_.onOutOfDialogRequest(options, request("OPTIONS"));
     EXPECT_EQ(stack_.lastStatus(options), 200);
 }
+
+TEST_F(CallManagerTest, InviteWithoutADialledNumberGets484)
+{
+    startCall("");
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 484);
+    EXPECT_EQ(onlyCdr().endReason, "no_route");
+    EXPECT_TRUE(stack_.allReleased());
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "switch/swctl/output.h"
+
+#include "cdr/time_format.h"
+
+#include <algorithm>
+#include <iostream>
+
+namespace ss::swctl {
+
+namespace {
+
+using nlohmann::json;
+
+json optionalTime(const std::optional<common::SysTime>& t)
+{
+    return t ? json(cdr::formatIsoMillis(*t)) : json(nullptr);
+}
+
+std::string csvField(const std::string& value)
+{
+    if (value.find_first_of(",\"\r\n") == std::string::npos) {
+        return value;
+    }
+    std::string out = "\"";
+    for (const char c : value) {
+        out += c;
+        if (c == '"') {
+            out += '"';
+        }
+    }
+    return out + "\"";
+}
+
+void printCsvLine(const Row& cells)
+{
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+        std::cout << (i == 0 ? "" : ",") << csvField(cells[i]);
+    }
+    std::cout << "\r\n";
+}
+
+}  // namespace
+
+void printTable(const Row& headers, const std::vector<Row>& rows)
+{
+    std::vector<std::size_t> widths(headers.size());
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+        widths[i] = headers[i].size();
+        for (const auto& row : rows) {
+            widths[i] = std::max(widths[i], row.at(i).size());
+        }
+    }
+    const auto printRow = [&](const Row& cells) {
+        std::string line;
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            line += cells[i];
+            if (i + 1 < cells.size()) {
+                line.append(widths[i] - cells[i].size() + 2, ' ');
+            }
+        }
+        std::cout << line << '\n';
+    };
+    printRow(headers);
+    for (const auto& row : rows) {
+        printRow(row);
+    }
+}
+
+void printCsv(const Row& headers, const std::vector<Row>& rows)
+{
+    printCsvLine(headers);
+    for (const auto& row : rows) {
+        printCsvLine(row);
+    }
+}
+
+void printJson(const json& value)
+{
+    std::cout << value.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+}
+
+json gatewayJson(const common::GatewayConfig& gw)
+{
+    json options = json::object();
+    for (const auto& [key, value] : gw.options) {
+        options[key] = value;
+    }
+    return {{"id", gw.id},
+            {"name", gw.name},
+            {"role", common::toString(gw.role)},
+            {"host", gw.host},
+            {"port", gw.port},
+            {"transport", common::toString(gw.transport)},
+            {"capacity", gw.capacity},
+            {"cps", gw.cps},
+            {"site", gw.site},
+            {"prefix_strip", gw.prefixStrip},
+            {"prefix_add", gw.prefixAdd},
+            {"enabled", gw.enabled},
+            {"options", std::move(options)}};
+}
+
+json routeJson(const common::RouteConfig& route)
+{
+    return {{"id", route.id},
+            {"prefix", route.prefix},
+            {"gateway", route.gateway},
+            {"priority", route.priority},
+            {"weight", route.weight}};
+}
+
+const Row& cdrColumns()
+{
+    static const Row kColumns = {
+        "id",          "node",        "call_id",      "caller",         "callee",
+        "callee_out",  "origin_gateway", "origin_addr", "term_gateway", "term_addr",
+        "attempts",    "setup_at",    "ring_at",      "answer_at",      "end_at",
+        "pdd_ms",      "hold_ms",     "end_direction", "end_reason",    "disposition",
+        "sip_code",    "sip_reason",  "q850_cause"};
+    return kColumns;
+}
+
+json cdrJson(const cdr::CdrRow& r)
+{
+    return {{"id", r.id},
+            {"node", r.node},
+            {"call_id", r.callId},
+            {"caller", r.caller},
+            {"callee", r.callee},
+            {"callee_out", r.calleeOut},
+            {"origin_gateway", r.originGateway},
+            {"origin_addr", r.originAddr},
+            {"term_gateway", r.termGateway},
+            {"term_addr", r.termAddr},
+            {"attempts", r.attempts},
+            {"setup_at", cdr::formatIsoMillis(r.setupAt)},
+            {"ring_at", optionalTime(r.ringAt)},
+            {"answer_at", optionalTime(r.answerAt)},
+            {"end_at", cdr::formatIsoMillis(r.endAt)},
+            {"pdd_ms", r.pddMs},
+            {"hold_ms", r.holdMs},
+            {"end_direction", r.endDirection},
+            {"end_reason", r.endReason},
+            {"disposition", r.disposition},
+            {"sip_code", r.sipCode},
+            {"sip_reason", r.sipReason},
+            {"q850_cause", r.q850Cause}};
+}
+
+Row cdrCells(const cdr::CdrRow& r)
+{
+    const auto time = [](const std::optional<common::SysTime>& t) {
+        return t ? cdr::formatIsoMillis(*t) : std::string();
+    };
+    return {std::to_string(r.id),
+            r.node,
+            r.callId,
+            r.caller,
+            r.callee,
+            r.calleeOut,
+            r.originGateway,
+            r.originAddr,
+            r.termGateway,
+            r.termAddr,
+            std::to_string(r.attempts),
+            cdr::formatIsoMillis(r.setupAt),
+            time(r.ringAt),
+            time(r.answerAt),
+            cdr::formatIsoMillis(r.endAt),
+            std::to_string(r.pddMs),
+            std::to_string(r.holdMs),
+            r.endDirection,
+            r.endReason,
+            r.disposition,
+            std::to_string(r.sipCode),
+            r.sipReason,
+            std::to_string(r.q850Cause)};
+}
+
+}  // namespace ss::swctl

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// How swctl prints: aligned tables for people, JSON (`--json`) and CSV for scripts.
+
+#include "cdr/admin_store.h"
+#include "common/provisioning.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ss::swctl {
+
+using Row = std::vector<std::string>;
+
+/// Left-aligned columns separated by two spaces, headers first, on stdout.
+void printTable(const Row& headers, const std::vector<Row>& rows);
+
+/// RFC 4180 CSV with a header line, on stdout.
+void printCsv(const Row& headers, const std::vector<Row>& rows);
+
+/// Pretty-printed JSON and a newline on stdout (bytes that are not UTF-8 become U+FFFD).
+void printJson(const nlohmann::json& value);
+
+/// A gateway as swctl shows it in JSON: its database column names.
+nlohmann::json gatewayJson(const common::GatewayConfig& gateway);
+/// A route as swctl shows it in JSON: id, prefix, gateway (name), priority, weight.
+nlohmann::json routeJson(const common::RouteConfig& route);
+
+/// The SPEC §4 `cdr` column names, in table order.
+const Row& cdrColumns();
+/// A CDR as an object with exactly the cdrColumns() keys; times ISO-8601 UTC with
+/// milliseconds, absent times null.
+nlohmann::json cdrJson(const cdr::CdrRow& row);
+/// The same values as text, in cdrColumns() order (absent times are empty).
+Row cdrCells(const cdr::CdrRow& row);
+
+}  // namespace ss::swctl

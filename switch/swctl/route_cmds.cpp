@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+// swctl route add | list | remove
+
+#include "switch/swctl/context.h"
+#include "switch/swctl/output.h"
+#include "switch/swctl/validate.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+namespace ss::swctl {
+
+namespace {
+
+struct AddOptions {
+    std::string prefix;
+    std::string gateway;
+    std::string priority = "100";
+    std::string weight = "100";
+};
+
+int addCommand(Context& ctx, const AddOptions& o)
+{
+    common::RouteConfig route;
+    route.prefix = parseDigits("--prefix", o.prefix, 32);
+    route.gateway = parseName("--gateway", o.gateway);
+    route.priority = parseInt("--priority", o.priority, 0, 65535);
+    route.weight = parseInt("--weight", o.weight, 1, 65535);
+    const auto stored = ctx.store().addRoute(route);
+    if (ctx.json) {
+        printJson(routeJson(stored));
+    } else {
+        std::cout << "added route " << stored.id << ": " << stored.prefix << " -> "
+                  << stored.gateway << '\n';
+    }
+    return 0;
+}
+
+int listCommand(Context& ctx)
+{
+    const auto routes = ctx.store().listRoutes();
+    if (ctx.json) {
+        auto out = nlohmann::json::array();
+        for (const auto& route : routes) {
+            out.push_back(routeJson(route));
+        }
+        printJson(out);
+        return 0;
+    }
+    std::vector<Row> rows;
+    for (const auto& r : routes) {
+        rows.push_back({std::to_string(r.id), r.prefix.empty() ? "(all)" : r.prefix, r.gateway,
+                        std::to_string(r.priority), std::to_string(r.weight)});
+    }
+    printTable({"ID", "PREFIX", "GATEWAY", "PRIORITY", "WEIGHT"}, rows);
+    return 0;
+}
+
+int removeCommand(Context& ctx, const std::string& idText)
+{
+    const auto id = parseId("ID", idText);
+    ctx.store().removeRoute(id);
+    if (ctx.json) {
+        printJson({{"removed", id}});
+    } else {
+        std::cout << "removed route " << id << '\n';
+    }
+    return 0;
+}
+
+}  // namespace
+
+void addRouteCommands(CLI::App& app, Context& ctx)
+{
+    auto* route = app.add_subcommand("route", "Routes (prefix -> termination gateway)");
+    route->require_subcommand(1);
+
+    auto o = std::make_shared<AddOptions>();
+    auto* add = route->add_subcommand("add", "Add a route");
+    add->add_option("--prefix", o->prefix, "Dialled-number prefix (digits; \"\" = all)")
+        ->required();
+    add->add_option("--gateway", o->gateway, "Termination gateway name")->required();
+    add->add_option("--priority", o->priority, "Lower is tried first (0-65535)")
+        ->capture_default_str();
+    add->add_option("--weight", o->weight, "Share among equal priorities (1-65535)")
+        ->capture_default_str();
+    add->callback([&ctx, o] { ctx.action = [&ctx, o] { return addCommand(ctx, *o); }; });
+
+    auto* list = route->add_subcommand("list", "List routes");
+    list->callback([&ctx] { ctx.action = [&ctx] { return listCommand(ctx); }; });
+
+    auto* remove = route->add_subcommand("remove", "Remove a route");
+    auto id = std::make_shared<std::string>();
+    remove->add_option("ID", *id, "Route id (swctl route list)")->required();
+    remove->callback([&ctx, id] { ctx.action = [&ctx, id] { return removeCommand(ctx, *id); }; });
+}
+
+}  // namespace ss::swctl

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "switch/swctl/validate.h"
+
+#include "cdr/errors.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <map>
+#include <regex>
+
+namespace ss::swctl {
+
+namespace {
+
+using cdr::invalidValue;
+
+bool isIpv4(const std::string& s)
+{
+    in_addr a{};
+    return inet_pton(AF_INET, s.c_str(), &a) == 1;
+}
+
+bool isIpv6(const std::string& s)
+{
+    in6_addr a{};
+    return inet_pton(AF_INET6, s.c_str(), &a) == 1;
+}
+
+bool isDnsName(const std::string& s)
+{
+    static const std::regex kName(
+        R"(^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$)");
+    // All-numeric dotted text that is not an IPv4 address (e.g. 10.0.0.256) is a typo.
+    static const std::regex kNumeric(R"(^[0-9.]+$)");
+    return s.size() <= 253 && std::regex_match(s, kName) && !std::regex_match(s, kNumeric);
+}
+
+std::optional<long long> toInteger(const std::string& text)
+{
+    long long value = 0;
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc() || ptr != end) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::string integerRange(int min, int max)
+{
+    if (max == INT_MAX) {
+        return "an integer >= " + std::to_string(min);
+    }
+    return "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+}
+
+// SPEC §3 per-gateway options and a checker for each value.
+using OptionCheck = void (*)(const std::string& field, const std::string& value);
+
+void checkOnOff(const std::string& field, const std::string& value)
+{
+    if (value != "on" && value != "off") {
+        throw invalidValue(field, value, "on or off");
+    }
+}
+
+void checkRetryDest(const std::string& field, const std::string& value)
+{
+    const auto hp = parseHostPort(field, value);
+    if (!isIpv4(hp.host) && !isIpv6(hp.host)) {
+        throw invalidValue(field, value, "IP[:PORT] (an IP address, port defaults to 5060)");
+    }
+}
+
+void checkRetryTimeout(const std::string& field, const std::string& value)
+{
+    parseInt(field, value, 1, 60000);
+}
+
+void checkMaxRetries(const std::string& field, const std::string& value)
+{
+    parseInt(field, value, 0, 100);
+}
+
+void checkOptionsPing(const std::string& field, const std::string& value)
+{
+    parseInt(field, value, 0, 86400);
+}
+
+void checkFailoverCodes(const std::string& field, const std::string& value)
+{
+    static const std::regex kCode(R"(^([3-6][0-9][0-9]|[3-6]xx)$)");
+    std::size_t start = 0;
+    for (;;) {
+        const auto comma = value.find(',', start);
+        const auto item = value.substr(start, comma - start);
+        if (!std::regex_match(item, kCode)) {
+            throw invalidValue(field, value,
+                               "a comma-separated list of SIP codes 300-699 or classes such as "
+                               "5xx (e.g. 408,480,5xx)");
+        }
+        if (comma == std::string::npos) {
+            return;
+        }
+        start = comma + 1;
+    }
+}
+
+const std::map<std::string, OptionCheck>& gatewayOptions()
+{
+    static const std::map<std::string, OptionCheck> kOptions = {
+        {"retrydest-on-conerr", checkRetryDest},   {"connerr-retry-timeout", checkRetryTimeout},
+        {"connerr-max-retries", checkMaxRetries},  {"enable-100rel", checkOnOff},
+        {"options-ping", checkOptionsPing},        {"session-timer", checkOnOff},
+        {"failover-codes", checkFailoverCodes},    {"stop-after-sdp", checkOnOff},
+    };
+    return kOptions;
+}
+
+}  // namespace
+
+std::string parseName(const std::string& field, const std::string& text)
+{
+    static const std::regex kName(R"(^[A-Za-z0-9_.-]{1,64}$)");
+    if (!std::regex_match(text, kName)) {
+        throw invalidValue(field, text, "1 to 64 characters from A-Z a-z 0-9 _ . -");
+    }
+    return text;
+}
+
+int parseInt(const std::string& field, const std::string& text, int min, int max)
+{
+    const auto value = toInteger(text);
+    if (!value || *value < min || *value > max) {
+        throw invalidValue(field, text, integerRange(min, max));
+    }
+    return static_cast<int>(*value);
+}
+
+std::int64_t parseId(const std::string& field, const std::string& text)
+{
+    const auto value = toInteger(text);
+    if (!value || *value < 1) {
+        throw invalidValue(field, text, "a route id (an integer >= 1, see swctl route list)");
+    }
+    return *value;
+}
+
+common::GatewayRole parseRole(const std::string& field, const std::string& text)
+{
+    common::GatewayRole role{};
+    if (!common::parseGatewayRole(text, role)) {
+        throw invalidValue(field, text, "origination or termination");
+    }
+    return role;
+}
+
+common::Transport parseTransport(const std::string& field, const std::string& text)
+{
+    common::Transport transport{};
+    if (!common::parseTransport(text, transport)) {
+        throw invalidValue(field, text, "udp or tcp");
+    }
+    return transport;
+}
+
+HostPort parseHostPort(const std::string& field, const std::string& text)
+{
+    const std::string expected =
+        "HOST[:PORT] with HOST an IPv4 address, [IPv6 address] or DNS name and PORT 1-65535";
+    HostPort out;
+    std::string portText;
+    bool hasPort = false;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string::npos) {
+            throw invalidValue(field, text, expected);
+        }
+        out.host = text.substr(1, close - 1);
+        const auto rest = text.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') {
+                throw invalidValue(field, text, expected);
+            }
+            hasPort = true;
+            portText = rest.substr(1);
+        }
+        if (!isIpv6(out.host)) {
+            throw invalidValue(field, text, expected);
+        }
+    } else if (std::count(text.begin(), text.end(), ':') > 1) {
+        out.host = text;  // a bare IPv6 address: no port possible
+        if (!isIpv6(out.host)) {
+            throw invalidValue(field, text, expected);
+        }
+    } else {
+        const auto colon = text.find(':');
+        out.host = text.substr(0, colon);
+        if (colon != std::string::npos) {
+            hasPort = true;
+            portText = text.substr(colon + 1);
+        }
+        if (!isIpv4(out.host) && !isDnsName(out.host)) {
+            throw invalidValue(field, text, expected);
+        }
+    }
+    if (hasPort) {
+        const auto port = toInteger(portText);
+        if (!port || *port < 1 || *port > 65535) {
+            throw invalidValue(field, text, expected);
+        }
+        out.port = static_cast<int>(*port);
+    }
+    return out;
+}
+
+std::string parseDigits(const std::string& field, const std::string& text, std::size_t maxLength)
+{
+    static const std::regex kDigits(R"(^[0-9*#+]*$)");
+    if (text.size() > maxLength || !std::regex_match(text, kDigits)) {
+        throw invalidValue(field, text,
+                           "up to " + std::to_string(maxLength) + " digits (0-9 * # +)");
+    }
+    return text;
+}
+
+std::pair<std::string, std::string> parseGatewayOption(const std::string& text)
+{
+    const auto eq = text.find('=');
+    const std::string key = text.substr(0, eq);
+    const auto& options = gatewayOptions();
+    const auto it = options.find(key);
+    if (eq == std::string::npos || it == options.end()) {
+        std::string keys;
+        for (const auto& [name, check] : options) {
+            keys += (keys.empty() ? "" : ", ") + name;
+        }
+        throw invalidValue("--opt", text, "KEY=VALUE with KEY one of " + keys);
+    }
+    const std::string value = text.substr(eq + 1);
+    it->second("--opt " + key, value);
+    return {key, value};
+}
+
+std::string parseReason(const std::string& field, const std::string& text)
+{
+    static const std::regex kReason(R"(^[a-z0-9_]{1,64}$)");
+    if (!std::regex_match(text, kReason)) {
+        throw invalidValue(field, text, "an end reason such as no_route or callee_bye");
+    }
+    return text;
+}
+
+}  // namespace ss::swctl

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// swctl input validation. Every function either returns the parsed value or throws
+// cdr::ValidationError whose message names the field, the bad value and what is allowed
+// (SPEC §1), before anything is written.
+
+#include "common/provisioning.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace ss::swctl {
+
+/// A gateway or other object name: `^[A-Za-z0-9_.-]{1,64}$`.
+std::string parseName(const std::string& field, const std::string& text);
+
+/// A decimal integer in [min, max].
+int parseInt(const std::string& field, const std::string& text, int min, int max);
+
+/// A positive 64-bit id.
+std::int64_t parseId(const std::string& field, const std::string& text);
+
+common::GatewayRole parseRole(const std::string& field, const std::string& text);
+common::Transport parseTransport(const std::string& field, const std::string& text);
+
+struct HostPort {
+    std::string host;         // IPv6 without brackets
+    std::optional<int> port;  // 1-65535 when given
+};
+
+/// `HOST[:PORT]`: an IPv4 address, `[IPv6]` (or bare IPv6 without port), or a DNS name.
+HostPort parseHostPort(const std::string& field, const std::string& text);
+
+/// Dial digits for a route prefix or prefix-add: `[0-9*#+]`, at most `maxLength`, may be empty.
+std::string parseDigits(const std::string& field, const std::string& text,
+                        std::size_t maxLength);
+
+/// One `--opt KEY=VALUE` (SPEC §3), key known and value checked for its kind.
+std::pair<std::string, std::string> parseGatewayOption(const std::string& text);
+
+/// An end_reason word: `^[a-z0-9_]{1,64}$`.
+std::string parseReason(const std::string& field, const std::string& text);
+
+}  // namespace ss::swctl

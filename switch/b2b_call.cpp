@@ -51,12 +51,14 @@ const char* toString(B2bCall::State state)
 
 B2bCall::B2bCall(CallManager& manager, ServerTxnId invite, SipRequest request,
                  const common::GatewayConfig& origin,
-                 std::shared_ptr<const routing::RoutingTable> table)
+                 std::shared_ptr<const routing::RoutingTable> table,
+                 std::shared_ptr<const common::SwitchParams> params)
     : manager_(manager),
       aInvite_(invite),
       request_(std::move(request)),
       origin_(origin),
-      table_(std::move(table))
+      table_(std::move(table)),
+      params_(std::move(params))
 {
     // One clock per call: every later stamp is setup + monotonic elapsed (SPEC §4).
     setupMono_ = manager_.clock().monotonicNow();
@@ -110,6 +112,9 @@ void B2bCall::start()
         return;
     }
     manager_.stack().respond(aInvite_, {100, "Trying", {}, {}, false, {}});
+    if (params_->earlyHangup.count() > 0) {
+        earlyHangupTimer_ = after(setupMono_ + params_->earlyHangup, &B2bCall::onEarlyHangup, 0);
+    }
     tryNextGateway();
 }
 
@@ -136,6 +141,7 @@ void B2bCall::tryNextGateway()
     dialog.to = {{}, calleeOut, "sip:" + calleeOut + "@" + gw.host, {}};
     dialog.requestUri = ruri;
     dialog.target = {gw.host, gw.port, gw.transport};
+    dialog.callerRetransmits = gw.transport == common::Transport::Udp;
 
     SipRequest invite;
     invite.method = "INVITE";
@@ -144,7 +150,14 @@ void B2bCall::tryNextGateway()
     invite.body = request_.body;
     invite.relayHeaders = request_.relayHeaders;
 
-    attempt_ = Attempt{candidate, 0, 0, 0, false, false, now()};
+    attempt_ = Attempt{};
+    attempt_->candidate = candidate;
+    attempt_->generation = ++generations_;
+    attempt_->startedAt = now();
+    attempt_->startedMono = manager_.clock().monotonicNow();
+    if (gw.transport == common::Transport::Udp) {
+        attempt_->resend = params_->resendSchedule();
+    }
     cdr_.calleeOut = calleeOut;
     cdr_.termGateway = gw.name;
     cdr_.termAddr = hostPort(gw.host, gw.port);
@@ -162,6 +175,146 @@ void B2bCall::tryNextGateway()
     manager_.bindDialog(started.dialog, this, Leg::B);
     manager_.bindClientTxn(started.txn, this);
     transition(State::Calling);
+    enterPhase(Phase::Invite);
+    if (gw.transport == common::Transport::Udp) {
+        armResend();  // over TCP nothing is resent (RFC 3261 §17.1.1.2)
+    }
+}
+
+common::TimerId B2bCall::after(common::MonoTime at, void (B2bCall::*fn)(std::uint32_t),
+                               std::uint32_t generation)
+{
+    auto* self = this;
+    auto& manager = manager_;
+    return manager_.timers().schedule(at, [self, &manager, fn, generation] {
+        manager.dispatch(self, [&](B2bCall& call) { (call.*fn)(generation); });
+    });
+}
+
+void B2bCall::cancelTimer(common::TimerId& id)
+{
+    if (id != 0) {
+        manager_.timers().cancel(id);
+        id = 0;
+    }
+}
+
+void B2bCall::armResend()
+{
+    // Each wait is how long to wait for an answer to the copy before it: copy k goes out at
+    // the sum of the first k waits; after the last copy the attempt waits the next wait of the
+    // list (or the last one again) before it counts as resend_exhausted.
+    const auto& waits = attempt_->resend;
+    const auto& list = params_->resendIntervals;
+    std::chrono::milliseconds at{0};
+    for (std::size_t i = 0; i < attempt_->copies && i < waits.size(); ++i) {
+        at += waits[i];
+    }
+    if (attempt_->copies < waits.size()) {
+        at += waits[attempt_->copies];
+    } else {
+        const std::size_t n = waits.size();
+        at += n < list.size() ? list[n] : list.back();
+    }
+    attempt_->resendTimer =
+        after(attempt_->startedMono + at, &B2bCall::onResendTimer, attempt_->generation);
+}
+
+void B2bCall::onResendTimer(std::uint32_t generation)
+{
+    if (!attempt_ || attempt_->generation != generation || attempt_->phase != Phase::Invite) {
+        return;
+    }
+    attempt_->resendTimer = 0;
+    if (attempt_->copies < attempt_->resend.size()) {
+        ++attempt_->copies;
+        manager_.stack().retransmit(attempt_->invite);
+        armResend();
+        return;
+    }
+    manager_.log().info("[{}] no answer after {} INVITE copies to {}", request_.callId,
+                        attempt_->copies + 1, attempt_->candidate.gateway->name);
+    abandonAttempt("resend_exhausted");
+}
+
+void B2bCall::enterPhase(Phase phase)
+{
+    if (!attempt_ || attempt_->phase == phase) {
+        return;
+    }
+    if (attempt_->phase == Phase::Invite && phase != Phase::Invite) {
+        cancelTimer(attempt_->resendTimer);  // a provisional response stops resending
+    }
+    // Only a later phase replaces the timer: a 100 after a 18x does not restart anything.
+    if (phase != Phase::Invite && attempt_->phase != Phase::Invite && phase < attempt_->phase) {
+        return;
+    }
+    attempt_->phase = phase;
+    cancelTimer(attempt_->phaseTimer);
+    std::chrono::seconds limit{0};
+    switch (phase) {
+    case Phase::Invite:
+        limit = params_->timeoutInvite;
+        break;
+    case Phase::Trying:
+        limit = params_->timeoutTrying;
+        break;
+    case Phase::Ringing:
+        limit = params_->timeoutRinging;
+        break;
+    case Phase::None:
+        cancelTimer(attempt_->resendTimer);
+        return;
+    }
+    attempt_->phaseTimer = after(manager_.clock().monotonicNow() + limit,
+                                 &B2bCall::onPhaseTimeout, attempt_->generation);
+}
+
+void B2bCall::onPhaseTimeout(std::uint32_t generation)
+{
+    if (!attempt_ || attempt_->generation != generation) {
+        return;
+    }
+    attempt_->phaseTimer = 0;
+    switch (attempt_->phase) {
+    case Phase::Invite:
+        abandonAttempt("timeout_invite");
+        return;
+    case Phase::Trying:
+        abandonAttempt("timeout_trying");
+        return;
+    case Phase::Ringing:
+        // The callee rang but never answered: the call ends here (SPEC §2), no failover.
+        manager_.stack().cancel(attempt_->invite);
+        finishAttempt(0, "timeout_ringing");
+        rejectCaller(480, "Temporarily Unavailable", cdr::EndDirection::Switch,
+                     "timeout_ringing");
+        return;
+    case Phase::None:
+        return;
+    }
+}
+
+void B2bCall::abandonAttempt(const std::string& outcome)
+{
+    if (attempt_->phase != Phase::Invite) {
+        manager_.stack().cancel(attempt_->invite);  // §9.1: only after a provisional
+    }
+    finishAttempt(0, outcome);
+    tryNextGateway();
+}
+
+void B2bCall::onEarlyHangup(std::uint32_t)
+{
+    earlyHangupTimer_ = 0;
+    if (state_ != State::Calling && state_ != State::Early) {
+        return;
+    }
+    if (attempt_ && attempt_->invite != 0 && attempt_->phase != Phase::Invite) {
+        manager_.stack().cancel(attempt_->invite);
+    }
+    finishAttempt(0, "early_hangup");
+    rejectCaller(480, "Temporarily Unavailable", cdr::EndDirection::Switch, "early_hangup");
 }
 
 void B2bCall::recordAttempt(int code, const std::string& outcome)
@@ -190,6 +343,9 @@ void B2bCall::finishAttempt(int code, const std::string& outcome)
         return;
     }
     recordAttempt(code, outcome);
+    cancelTimer(attempt_->resendTimer);
+    cancelTimer(attempt_->phaseTimer);
+    attempt_->phase = Phase::None;
     if (attempt_->invite != 0) {
         manager_.unbindClientTxn(attempt_->invite);
         manager_.stack().releaseClientTxn(attempt_->invite);
@@ -231,9 +387,14 @@ void B2bCall::onResponse(ClientTxnId txn, const SipResponse& resp)
 void B2bCall::onInviteResponse(const SipResponse& resp)
 {
     if (resp.status < 200) {
-        if (resp.status == 100 || state_ == State::Cancelling) {
+        if (state_ == State::Cancelling) {
             return;
         }
+        if (resp.status == 100) {
+            enterPhase(Phase::Trying);
+            return;
+        }
+        enterPhase(Phase::Ringing);
         if (!resp.body.empty()) {
             attempt_->sentSdp = true;
         }
@@ -249,10 +410,12 @@ void B2bCall::onInviteResponse(const SipResponse& resp)
         transition(State::Early);
         return;
     }
+    enterPhase(Phase::None);
     if (!isSuccess(resp.status)) {
         onInviteFailure(resp);
         return;
     }
+    cancelTimer(earlyHangupTimer_);
     // 2xx
     if (state_ == State::Cancelling) {
         // The callee answered while our CANCEL crossed it (§9.1): the call is already billed
@@ -317,6 +480,7 @@ void B2bCall::onCancel()
     manager_.stack().respond(aInvite_, {487, "Request Terminated", {}, {}, false, {}});
     writeCdr(cdr::EndDirection::Caller, "caller_cancel", "recv_cancel", 487,
              "Request Terminated");
+    enterPhase(Phase::None);  // no more copies, no attempt timeouts, no failover
     manager_.stack().cancel(attempt_->invite);
     transition(State::Cancelling);
     armGuard();
@@ -482,6 +646,7 @@ void B2bCall::onBye(Leg from, ServerTxnId txn)
         manager_.stack().respond(aInvite_, {487, "Request Terminated", {}, {}, false, {}});
         writeCdr(cdr::EndDirection::Caller, "caller_bye", "recv_bye", 487,
                  "Request Terminated");
+        enterPhase(Phase::None);
         manager_.stack().cancel(attempt_->invite);
         transition(State::Cancelling);
         armGuard();
@@ -514,6 +679,7 @@ void B2bCall::terminate(const std::string& reason)
         manager_.stack().respond(aInvite_, {503, "Service Unavailable", {}, {}, false, {}});
         writeCdr(cdr::EndDirection::Switch, reason, "send_refuse", 503, "Service Unavailable");
         if (attempt_ && attempt_->invite != 0) {
+            enterPhase(Phase::None);
             manager_.stack().cancel(attempt_->invite);
             transition(State::Cancelling);
             armGuard();
@@ -542,15 +708,10 @@ void B2bCall::terminate(const std::string& reason)
 
 void B2bCall::armGuard()
 {
-    if (guardTimer_ != 0) {
-        return;
+    if (guardTimer_ == 0) {
+        guardTimer_ = after(manager_.clock().monotonicNow() + kGuardTime,
+                            &B2bCall::onGuardExpired, 0);
     }
-    auto* self = this;
-    guardTimer_ = manager_.timers().schedule(
-        manager_.clock().monotonicNow() + kGuardTime, [self, &manager = manager_] {
-            self->guardTimer_ = 0;
-            manager.dispatch(self, [](B2bCall& call) { call.onGuardExpired(); });
-        });
 }
 
 void B2bCall::cancelGuard()
@@ -561,8 +722,9 @@ void B2bCall::cancelGuard()
     }
 }
 
-void B2bCall::onGuardExpired()
+void B2bCall::onGuardExpired(std::uint32_t)
 {
+    guardTimer_ = 0;
     manager_.log().warn("[{}] no final response from the callee side within {} s; releasing",
                         request_.callId, kGuardTime.count());
     transition(State::Done);
@@ -595,6 +757,11 @@ void B2bCall::writeCdr(cdr::EndDirection direction, const std::string& endReason
 void B2bCall::release()
 {
     cancelGuard();
+    cancelTimer(earlyHangupTimer_);
+    if (attempt_) {
+        cancelTimer(attempt_->resendTimer);
+        cancelTimer(attempt_->phaseTimer);
+    }
     auto& stack = manager_.stack();
     for (auto& [txn, relay] : relays_) {
         manager_.unbindClientTxn(txn);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cdr/cdr_record.h"
+#include "common/params.h"
 #include "common/timer_service.h"
 #include "routing/routing_table.h"
 #include "switch/sip_stack.h"
@@ -40,7 +41,8 @@ public:
 
     B2bCall(CallManager& manager, ServerTxnId invite, SipRequest request,
             const common::GatewayConfig& origin,
-            std::shared_ptr<const routing::RoutingTable> table);
+            std::shared_ptr<const routing::RoutingTable> table,
+            std::shared_ptr<const common::SwitchParams> params);
     ~B2bCall();
     B2bCall(const B2bCall&) = delete;
     B2bCall& operator=(const B2bCall&) = delete;
@@ -63,21 +65,35 @@ public:
     void terminate(const std::string& reason);
 
     /// The guard timer fired: stop waiting for the B-leg. Thread: sip-loop.
-    void onGuardExpired();
+    void onGuardExpired(std::uint32_t unused);
 
     State state() const { return state_; }
     bool done() const { return state_ == State::Done; }
     const std::string& callId() const { return request_.callId; }
 
 private:
+    /// What the attempt's phase timer is waiting for (SPEC §2 SS_SIP_TIMEOUT_*).
+    enum class Phase {
+        Invite,   // any response at all (TIMEOUT_INVITE)
+        Trying,   // 18x or 2xx after a 100 (TIMEOUT_TRYING)
+        Ringing,  // 2xx after a 18x (TIMEOUT_RINGING)
+        None,     // answered or over
+    };
     struct Attempt {
         routing::Candidate candidate;
+        std::uint32_t generation = 0;  // stale timer guard
         DialogId dialog = 0;
         ClientTxnId invite = 0;
         int lastCode = 0;
         bool sentSdp = false;   // the gateway sent SDP (early media or answer)
         bool recorded = false;  // its cdr_attempt row is written
         common::SysTime startedAt{};
+        common::MonoTime startedMono{};
+        Phase phase = Phase::None;
+        std::vector<std::chrono::milliseconds> resend;  // waits still in use (UDP only)
+        std::size_t copies = 0;                         // retransmissions sent
+        common::TimerId resendTimer = 0;
+        common::TimerId phaseTimer = 0;
     };
     /// An in-dialog request relayed from one leg to the other, waiting for its response.
     struct Relay {
@@ -103,6 +119,18 @@ private:
     void sendBye(Leg leg);
     void armGuard();
     void cancelGuard();
+    /// Arms a timer that runs `fn(generation)` through the manager's dispatch.
+    common::TimerId after(common::MonoTime at, void (B2bCall::*fn)(std::uint32_t),
+                          std::uint32_t generation);
+    void cancelTimer(common::TimerId& id);
+    void armResend();
+    void onResendTimer(std::uint32_t generation);
+    void enterPhase(Phase phase);
+    void onPhaseTimeout(std::uint32_t generation);
+    void onEarlyHangup(std::uint32_t generation);
+    /// The attempt failed without a final response (timeout or list exhausted): give up the
+    /// transaction (CANCEL it when a provisional came) and try the next gateway.
+    void abandonAttempt(const std::string& outcome);
     void writeCdr(cdr::EndDirection direction, const std::string& endReason,
                   const std::string& disposition, int code, const std::string& reason);
     void release();
@@ -117,6 +145,9 @@ private:
     SipRequest request_;
     const common::GatewayConfig& origin_;
     std::shared_ptr<const routing::RoutingTable> table_;  // keeps gateway pointers alive
+    std::shared_ptr<const common::SwitchParams> params_;  // as when the call started
+    std::uint32_t generations_ = 0;
+    common::TimerId earlyHangupTimer_ = 0;
     std::vector<routing::Candidate> candidates_;
     std::size_t nextCandidate_ = 0;
     std::optional<Attempt> attempt_;

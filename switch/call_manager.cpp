@@ -56,7 +56,7 @@ void CallManager::onNewInvite(ServerTxnId txn, const SipRequest& req)
         respondSimple(txn, 503, "Service Unavailable");
         return;
     }
-    auto call = std::make_unique<B2bCall>(*this, txn, req, *origin, table_);
+    auto call = std::make_unique<B2bCall>(*this, txn, req, *origin, table_, params_);
     B2bCall* raw = call.get();
     calls_.emplace(raw, std::move(call));
     log_->info("[{}] new call {} -> {} from {}", req.callId, req.from.user, req.requestUser,

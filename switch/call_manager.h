@@ -3,6 +3,7 @@
 
 #include "cdr/cdr_record.h"
 #include "common/clock.h"
+#include "common/params.h"
 #include "common/timer_service.h"
 #include "routing/routing_table.h"
 #include "switch/b2b_call.h"
@@ -35,6 +36,10 @@ public:
 
     /// Installs a new routing snapshot; calls in progress keep theirs.
     void setRoutingTable(std::shared_ptr<const routing::RoutingTable> table);
+    /// Installs new switch parameters; new calls and the timers they arm use them, calls in
+    /// progress keep theirs.
+    void setParams(std::shared_ptr<const common::SwitchParams> params) { params_ = std::move(params); }
+    const std::shared_ptr<const common::SwitchParams>& params() const { return params_; }
     /// New INVITEs get 503 from now on (SIGTERM drain).
     void stopAccepting() { accepting_ = false; }
     /// Ends every call from the switch side with `reason` (e.g. shutdown).
@@ -86,6 +91,8 @@ private:
     CallManagerConfig config_;
     std::shared_ptr<spdlog::logger> log_;
     std::shared_ptr<const routing::RoutingTable> table_;
+    std::shared_ptr<const common::SwitchParams> params_ =
+        std::make_shared<const common::SwitchParams>(common::SwitchParams::fromStored({}));
     bool accepting_ = true;
     std::unordered_map<B2bCall*, std::unique_ptr<B2bCall>> calls_;
     std::unordered_map<ServerTxnId, B2bCall*> serverTxns_;

@@ -27,6 +27,19 @@
 
 namespace {
 
+/// The typed parameters from a provisioning snapshot; invalid stored values are logged and
+/// replaced by their defaults (swctl refuses them, so this only guards hand-edited rows).
+std::shared_ptr<const ss::common::SwitchParams> paramsOf(const ss::common::Provisioning& p)
+{
+    std::vector<std::string> errors;
+    auto params = std::make_shared<const ss::common::SwitchParams>(
+        ss::common::SwitchParams::fromStored(p.params, &errors));
+    for (const auto& error : errors) {
+        ss::common::logger("main")->error("param table: {}", error);
+    }
+    return params;
+}
+
 struct Options {
     std::string db;
     std::string sip = "udp:0.0.0.0:5060,tcp:0.0.0.0:5060";
@@ -126,6 +139,7 @@ int run(const Options& opt)
         [&writer](ss::cdr::CdrRecord&& record) { writer->submit(std::move(record)); },
         {opt.node.empty() ? hostName() : opt.node});
     calls.setRoutingTable(table);
+    calls.setParams(paramsOf(table->provisioning()));
     runtime.setEvents(&calls);
 
     if (!opt.http.empty()) {
@@ -149,8 +163,12 @@ int run(const Options& opt)
             if (sig == SIGHUP) {
                 try {
                     auto fresh = ss::routing::RoutingTable::build(ss::cdr::loadProvisioning(dsn));
-                    runtime.post([&calls, fresh] { calls.setRoutingTable(fresh); });
-                    log->info("SIGHUP: routing reloaded");
+                    auto params = paramsOf(fresh->provisioning());
+                    runtime.post([&calls, fresh, params] {
+                        calls.setRoutingTable(fresh);
+                        calls.setParams(params);
+                    });
+                    log->info("SIGHUP: gateways, routes and parameters reloaded");
                 } catch (const std::exception& e) {
                     log->error("SIGHUP: reload failed, keeping the old routing: {}", e.what());
                 }

@@ -75,6 +75,10 @@ struct NewDialog {
     SipNameAddr to;
     std::string requestUri;
     SipTarget target;
+    /// Over UDP: the stack sends the first copy only and never retransmits or times the
+    /// INVITE out by itself; the caller sends further copies with retransmit() on its own
+    /// schedule (SS_SIP_RESEND_INTERVAL) and releases the transaction when it gives up.
+    bool callerRetransmits = false;
 };
 
 /// Events from the stack. Thread: sip-loop (every method).
@@ -132,6 +136,9 @@ public:
     /// ACKs the 2xx received on INVITE `txn` in `dialog`, with an optional body (§13.2.2.4).
     virtual void ack(DialogId dialog, ClientTxnId invite, const std::string& contentType,
                      const std::string& body) = 0;
+    /// Sends one more copy of INVITE `txn`, started with `callerRetransmits` (same branch, so
+    /// a response to any copy matches the transaction). False when nothing could be sent.
+    virtual bool retransmit(ClientTxnId txn) = 0;
     /// CANCELs INVITE `txn` (§9.1); its final response (normally 487) follows via onResponse.
     virtual void cancel(ClientTxnId txn) = 0;
     /// Forgets `txn`; no further onResponse for it.

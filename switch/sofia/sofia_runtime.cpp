@@ -29,7 +29,11 @@
 extern "C" {
 extern su_log_t nta_log[];
 extern su_log_t tport_log[];
+// Exported by libsofia-sip-ua but missing from the public nta_tag.h ("internal"): a prepared
+// but unsent INVITE whose copies the application sends (shared/notes/sofia-sip.md §1.2).
+extern tag_typedef_t ntatag_delay_sending;
 }
+#define SS_NTATAG_DELAY_SENDING(x) ntatag_delay_sending, tag_bool_v((x))
 
 namespace ss::sig {
 
@@ -53,6 +57,7 @@ struct SofiaRuntime::Impl final : SipStack {
     ClientTxnId sendInDialog(DialogId dialog, const SipRequest& req) override;
     void ack(DialogId dialog, ClientTxnId invite, const std::string& contentType,
              const std::string& body) override;
+    bool retransmit(ClientTxnId txn) override;
     void cancel(ClientTxnId txn) override;
     void releaseClientTxn(ClientTxnId txn) override;
     void releaseDialog(DialogId dialog) override;
@@ -112,6 +117,9 @@ struct TxnCtx {
     nta_outgoing_t* orq = nullptr;
     LegCtx* leg = nullptr;
     bool invite = false;
+    msg_t* prepared = nullptr;  // callerRetransmits: the request whose copies we send
+    std::string host;           // ... and where to
+    std::string port;
 };
 
 struct IrqCtx {
@@ -279,6 +287,9 @@ SofiaRuntime::Impl::~Impl()
 {
     for (auto& [id, ctx] : orqs_) {
         nta_outgoing_destroy(ctx->orq);
+        if (ctx->prepared != nullptr) {
+            msg_destroy(ctx->prepared);
+        }
         delete ctx;
     }
     for (auto& [id, irq] : irqs_) {
@@ -528,7 +539,8 @@ SipStack::Started SofiaRuntime::Impl::startDialog(const NewDialog& d, const SipR
     const std::string route = "sip:" + d.target.host + ":" + std::to_string(d.target.port) +
                               ";transport=" + transportParam(d.target.transport);
     const std::string extra = headerBlock(invite.relayHeaders);
-    auto* ctx = new TxnCtx{this, nextId_++, nullptr, leg, true};
+    const bool appSends = d.callerRetransmits && d.target.transport == common::Transport::Udp;
+    auto* ctx = new TxnCtx{this, nextId_++, nullptr, leg, true, nullptr, {}, {}};
     ctx->orq = nta_outgoing_tcreate(
         leg->leg, orqTrampoline, reinterpret_cast<nta_outgoing_magic_t*>(ctx),
         URL_STRING_MAKE(route.c_str()), SIP_METHOD_INVITE,
@@ -537,7 +549,8 @@ SipStack::Started SofiaRuntime::Impl::startDialog(const NewDialog& d, const SipR
         SIPTAG_ALLOW_STR(kAllow),
         TAG_IF(!invite.contentType.empty(), SIPTAG_CONTENT_TYPE_STR(invite.contentType.c_str())),
         TAG_IF(!invite.body.empty(), SIPTAG_PAYLOAD(payloadOf(home, invite.body))),
-        TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());
+        TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), NTATAG_PASS_100(1),
+        TAG_IF(appSends, SS_NTATAG_DELAY_SENDING(1)), TAG_END());
     su_home_deinit(home);
     if (ctx->orq == nullptr) {
         delete ctx;
@@ -545,6 +558,16 @@ SipStack::Started SofiaRuntime::Impl::startDialog(const NewDialog& d, const SipR
         return {};
     }
     orqs_[ctx->id] = ctx;
+    if (appSends) {
+        ctx->prepared = nta_outgoing_getrequest(ctx->orq);
+        ctx->host = d.target.host;
+        ctx->port = std::to_string(d.target.port);
+        if (!retransmit(ctx->id)) {
+            releaseClientTxn(ctx->id);
+            releaseDialog(leg->id);
+            return {};
+        }
+    }
     return {leg->id, ctx->id};
 }
 
@@ -559,7 +582,7 @@ ClientTxnId SofiaRuntime::Impl::sendInDialog(DialogId dialog, const SipRequest& 
     const sip_method_t method = sip_method_code(req.method.c_str());
     const bool targetRefresh = method == sip_method_invite || method == sip_method_update;
     const std::string extra = headerBlock(req.relayHeaders);
-    auto* ctx = new TxnCtx{this, nextId_++, nullptr, leg, method == sip_method_invite};
+    auto* ctx = new TxnCtx{this, nextId_++, nullptr, leg, method == sip_method_invite, nullptr, {}, {}};
     ctx->orq = nta_outgoing_tcreate(
         leg->leg, orqTrampoline, reinterpret_cast<nta_outgoing_magic_t*>(ctx), nullptr, method,
         req.method.c_str(), nullptr,
@@ -596,6 +619,17 @@ void SofiaRuntime::Impl::ack(DialogId dialog, ClientTxnId invite, const std::str
     su_home_deinit(home);
 }
 
+bool SofiaRuntime::Impl::retransmit(ClientTxnId txn)
+{
+    auto it = orqs_.find(txn);
+    if (it == orqs_.end() || it->second->prepared == nullptr) {
+        return false;
+    }
+    TxnCtx* ctx = it->second;
+    tp_name_t name = {"udp", nullptr, ctx->host.c_str(), ctx->port.c_str(), nullptr, nullptr};
+    return tport_tsend(nta_agent_tports(agent_), ctx->prepared, &name, TAG_END()) != nullptr;
+}
+
 void SofiaRuntime::Impl::cancel(ClientTxnId txn)
 {
     auto it = orqs_.find(txn);
@@ -611,6 +645,9 @@ void SofiaRuntime::Impl::releaseClientTxn(ClientTxnId txn)
         return;
     }
     nta_outgoing_destroy(it->second->orq);
+    if (it->second->prepared != nullptr) {
+        msg_destroy(it->second->prepared);
+    }
     delete it->second;
     orqs_.erase(it);
 }

@@ -109,7 +109,7 @@ int queryCommand(Context& ctx, const QueryOptions& o)
     const auto query = toQuery(o, clock.systemNow());
     const auto rows = ctx.store().queryCdrs(query);
     if (format == "json") {
-        auto out = nlohmann::json::array();
+        auto out = Json::array();
         for (const auto& r : rows) {
             out.push_back(cdrJson(r));
         }

@@ -60,7 +60,7 @@ std::string optionsText(const common::GatewayConfig& gw)
 {
     std::string out;
     for (const auto& [key, value] : gw.options) {
-        out += (out.empty() ? "" : ",") + key + "=" + value;
+        out += (out.empty() ? "" : " ") + key + "=" + value;
     }
     return out;
 }
@@ -81,7 +81,7 @@ int listCommand(Context& ctx)
 {
     const auto gateways = ctx.store().listGateways();
     if (ctx.json) {
-        auto out = nlohmann::json::array();
+        auto out = Json::array();
         for (const auto& gw : gateways) {
             out.push_back(gatewayJson(gw));
         }

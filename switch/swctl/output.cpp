@@ -10,11 +10,9 @@ namespace ss::swctl {
 
 namespace {
 
-using nlohmann::json;
-
-json optionalTime(const std::optional<common::SysTime>& t)
+Json optionalTime(const std::optional<common::SysTime>& t)
 {
-    return t ? json(cdr::formatIsoMillis(*t)) : json(nullptr);
+    return t ? Json(cdr::formatIsoMillis(*t)) : Json(nullptr);
 }
 
 std::string csvField(const std::string& value)
@@ -75,14 +73,14 @@ void printCsv(const Row& headers, const std::vector<Row>& rows)
     }
 }
 
-void printJson(const json& value)
+void printJson(const Json& value)
 {
-    std::cout << value.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+    std::cout << value.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
 }
 
-json gatewayJson(const common::GatewayConfig& gw)
+Json gatewayJson(const common::GatewayConfig& gw)
 {
-    json options = json::object();
+    Json options = Json::object();
     for (const auto& [key, value] : gw.options) {
         options[key] = value;
     }
@@ -101,7 +99,7 @@ json gatewayJson(const common::GatewayConfig& gw)
             {"options", std::move(options)}};
 }
 
-json routeJson(const common::RouteConfig& route)
+Json routeJson(const common::RouteConfig& route)
 {
     return {{"id", route.id},
             {"prefix", route.prefix},
@@ -121,7 +119,7 @@ const Row& cdrColumns()
     return kColumns;
 }
 
-json cdrJson(const cdr::CdrRow& r)
+Json cdrJson(const cdr::CdrRow& r)
 {
     return {{"id", r.id},
             {"node", r.node},

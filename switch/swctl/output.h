@@ -14,6 +14,8 @@
 namespace ss::swctl {
 
 using Row = std::vector<std::string>;
+/// JSON objects keep the order their keys were added in (column order), for people reading it.
+using Json = nlohmann::ordered_json;
 
 /// Left-aligned columns separated by two spaces, headers first, on stdout.
 void printTable(const Row& headers, const std::vector<Row>& rows);
@@ -22,18 +24,18 @@ void printTable(const Row& headers, const std::vector<Row>& rows);
 void printCsv(const Row& headers, const std::vector<Row>& rows);
 
 /// Pretty-printed JSON and a newline on stdout (bytes that are not UTF-8 become U+FFFD).
-void printJson(const nlohmann::json& value);
+void printJson(const Json& value);
 
 /// A gateway as swctl shows it in JSON: its database column names.
-nlohmann::json gatewayJson(const common::GatewayConfig& gateway);
+Json gatewayJson(const common::GatewayConfig& gateway);
 /// A route as swctl shows it in JSON: id, prefix, gateway (name), priority, weight.
-nlohmann::json routeJson(const common::RouteConfig& route);
+Json routeJson(const common::RouteConfig& route);
 
 /// The SPEC §4 `cdr` column names, in table order.
 const Row& cdrColumns();
 /// A CDR as an object with exactly the cdrColumns() keys; times ISO-8601 UTC with
 /// milliseconds, absent times null.
-nlohmann::json cdrJson(const cdr::CdrRow& row);
+Json cdrJson(const cdr::CdrRow& row);
 /// The same values as text, in cdrColumns() order (absent times are empty).
 Row cdrCells(const cdr::CdrRow& row);
 

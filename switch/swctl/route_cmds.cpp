@@ -41,7 +41,7 @@ int listCommand(Context& ctx)
 {
     const auto routes = ctx.store().listRoutes();
     if (ctx.json) {
-        auto out = nlohmann::json::array();
+        auto out = Json::array();
         for (const auto& route : routes) {
             out.push_back(routeJson(route));
         }

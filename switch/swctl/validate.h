@@ -17,13 +17,15 @@ namespace ss::swctl {
 /// A gateway or other object name: `^[A-Za-z0-9_.-]{1,64}$`.
 std::string parseName(const std::string& field, const std::string& text);
 
-/// A decimal integer in [min, max].
+/// A decimal integer in [min, max]; the message says "an integer >= min" when max is INT_MAX.
 int parseInt(const std::string& field, const std::string& text, int min, int max);
 
 /// A positive 64-bit id.
 std::int64_t parseId(const std::string& field, const std::string& text);
 
+/// `origination` or `termination`.
 common::GatewayRole parseRole(const std::string& field, const std::string& text);
+/// `udp` or `tcp`.
 common::Transport parseTransport(const std::string& field, const std::string& text);
 
 struct HostPort {

@@ -78,6 +78,15 @@ void FakeSipStack::ack(sig::DialogId dialog, sig::ClientTxnId invite, const std:
     sent.push_back(c);
 }
 
+bool FakeSipStack::retransmit(sig::ClientTxnId txn)
+{
+    Command c;
+    c.kind = Kind::Retransmit;
+    c.txn = txn;
+    sent.push_back(c);
+    return liveClient_.count(txn) != 0;
+}
+
 void FakeSipStack::cancel(sig::ClientTxnId txn)
 {
     Command c;

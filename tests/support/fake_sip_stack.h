@@ -15,7 +15,7 @@ namespace ss::testing {
 /// Ids are handed out from one counter; tests inspect `sent` and look up what they need.
 class FakeSipStack final : public sig::SipStack {
 public:
-    enum class Kind { Respond, StartDialog, SendInDialog, Ack, Cancel };
+    enum class Kind { Respond, StartDialog, SendInDialog, Ack, Cancel, Retransmit };
     struct Command {
         Kind kind = Kind::Respond;
         std::uint64_t txn = 0;     // server txn (Respond), client txn otherwise
@@ -34,6 +34,7 @@ public:
     sig::ClientTxnId sendInDialog(sig::DialogId dialog, const sig::SipRequest& req) override;
     void ack(sig::DialogId dialog, sig::ClientTxnId invite, const std::string& contentType,
              const std::string& body) override;
+    bool retransmit(sig::ClientTxnId txn) override;
     void cancel(sig::ClientTxnId txn) override;
     void releaseClientTxn(sig::ClientTxnId txn) override { liveClient_.erase(txn); }
     void releaseDialog(sig::DialogId dialog) override { liveDialogs_.erase(dialog); }

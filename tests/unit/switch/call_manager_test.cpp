@@ -435,3 +435,198 @@ TEST_F(CallManagerTest, InviteWithoutADialledNumberGets484)
     EXPECT_EQ(onlyCdr().endReason, "no_route");
     EXPECT_TRUE(stack_.allReleased());
 }
+
+// ---- SS_SIP_* timers (issue 3), in virtual time ----
+
+namespace {
+
+class TimerTest : public CallManagerTest {
+protected:
+    void setParams(const std::map<std::string, std::string>& stored)
+    {
+        manager_.setParams(std::make_shared<const ss::common::SwitchParams>(
+            ss::common::SwitchParams::fromStored(stored)));
+    }
+
+    /// Offsets from the attempt's start at which INVITE copies were retransmitted, observed
+    /// by advancing virtual time in 10 ms steps up to `horizon`.
+    std::vector<std::chrono::milliseconds> copiesWithin(std::chrono::milliseconds horizon)
+    {
+        std::vector<std::chrono::milliseconds> at;
+        std::size_t seen = stack_.ofKind(Kind::Retransmit).size();
+        for (auto t = 10ms; t <= horizon; t += 10ms) {
+            timers_.advance(10ms);
+            const auto copies = stack_.ofKind(Kind::Retransmit).size();
+            for (; seen < copies; ++seen) {
+                at.push_back(t);
+            }
+        }
+        return at;
+    }
+};
+
+}  // namespace
+
+TEST_F(TimerTest, ResendListOneOneOneSendsCopiesAtOneTwoThreeThenFailsOver)
+{
+    setParams({{"SS_SIP_RESEND_INTERVAL", "1,1,1"}, {"SS_SIP_TIMEOUT_INVITE", "300"}});
+    startCall();
+    const auto first = bInvite_;
+    EXPECT_TRUE(stack_.ofKind(Kind::StartDialog)[0].newDialog.callerRetransmits);
+    const auto copies = copiesWithin(3990ms);
+    EXPECT_EQ(copies, (std::vector<std::chrono::milliseconds>{1000ms, 2000ms, 3000ms}));
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), 1u);
+    timers_.advance(20ms);  // 4 s: one more wait for an answer to the last copy
+    ASSERT_EQ(stack_.ofKind(Kind::StartDialog).size(), 2u);
+    EXPECT_TRUE(stack_.ofKind(Kind::Cancel).empty());  // never CANCEL before a provisional
+    latchB();
+    EXPECT_NE(bInvite_, first);
+    // The next gateway starts the list afresh.
+    EXPECT_EQ(copiesWithin(1000ms).size(), 1u);
+    manager_.onResponse(bInvite_, response(486));
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.attempts[0].outcome, "resend_exhausted");
+    EXPECT_EQ(cdr.attempts[0].sipCode, 0);
+}
+
+TEST_F(TimerTest, ResendListOfTenFollowsArbitraryShapes)
+{
+    setParams({{"SS_SIP_RESEND_INTERVAL", "0.5,0.5,1,1,2,2,4,4,4,4"},
+               {"SS_SIP_TIMEOUT_INVITE", "300"}});
+    startCall();
+    const auto copies = copiesWithin(23000ms);
+    EXPECT_EQ(copies, (std::vector<std::chrono::milliseconds>{500ms, 1000ms, 2000ms, 3000ms,
+                                                              5000ms, 7000ms, 11000ms, 15000ms,
+                                                              19000ms, 23000ms}));
+}
+
+TEST_F(TimerTest, SendRetryBelowTheListLengthUsesOnlyTheFirstWaits)
+{
+    setParams({{"SS_SIP_RESEND_INTERVAL", "1,2,4"}, {"SS_SIP_SEND_RETRY", "2"},
+               {"SS_SIP_TIMEOUT_INVITE", "300"}});
+    startCall();
+    EXPECT_EQ(copiesWithin(6990ms), (std::vector<std::chrono::milliseconds>{1000ms, 3000ms}));
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), 1u);
+    timers_.advance(20ms);  // 3 s + the third wait (4 s)
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), 2u);
+}
+
+TEST_F(TimerTest, ListOfOneWithRetryZeroFailsAfterTheFirstWait)
+{
+    setParams({{"SS_SIP_RESEND_INTERVAL", "2"}, {"SS_SIP_SEND_RETRY", "0"},
+               {"SS_SIP_TIMEOUT_INVITE", "300"}});
+    startCall();
+    timers_.advance(1990ms);
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), 1u);
+    timers_.advance(20ms);
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), 2u);
+    EXPECT_TRUE(stack_.ofKind(Kind::Retransmit).empty());
+}
+
+TEST_F(TimerTest, TimeoutInviteWinsWhenEarlierThanTheList)
+{
+    setParams({{"SS_SIP_TIMEOUT_INVITE", "10"}});  // default list: 31.5 s in all
+    startCall();
+    timers_.advance(9990ms);
+    EXPECT_EQ(stack_.ofKind(Kind::Retransmit).size(), 4u);  // 0.5 1.5 3.5 7.5; 11.5 > 10
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), 1u);
+    timers_.advance(20ms);
+    ASSERT_EQ(stack_.ofKind(Kind::StartDialog).size(), 2u);
+    latchB();
+    manager_.onResponse(bInvite_, response(486));
+    EXPECT_EQ(onlyCdr().attempts[0].outcome, "timeout_invite");
+}
+
+TEST_F(TimerTest, AProvisionalStopsResendingAndTryingTimeoutCancelsAndFailsOver)
+{
+    setParams({{"SS_SIP_TIMEOUT_TRYING", "5"}});
+    startCall();
+    timers_.advance(600ms);
+    EXPECT_EQ(stack_.ofKind(Kind::Retransmit).size(), 1u);
+    manager_.onResponse(bInvite_, response(100));
+    timers_.advance(4900ms);
+    EXPECT_EQ(stack_.ofKind(Kind::Retransmit).size(), 1u);  // no more copies after the 100
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), 1u);
+    timers_.advance(200ms);  // 5 s after the 100
+    ASSERT_EQ(stack_.ofKind(Kind::Cancel).size(), 1u);
+    ASSERT_EQ(stack_.ofKind(Kind::StartDialog).size(), 2u);
+    latchB();
+    manager_.onResponse(bInvite_, response(486));
+    EXPECT_EQ(onlyCdr().attempts[0].outcome, "timeout_trying");
+}
+
+TEST_F(TimerTest, RingingTimeoutCancelsTheCalleeAndEndsTheCallWith480)
+{
+    setParams({{"SS_SIP_TIMEOUT_RINGING", "30"}});
+    startCall();
+    manager_.onResponse(bInvite_, response(100));
+    clock_.advance(1s);
+    manager_.onResponse(bInvite_, response(180));
+    timers_.advance(29900ms);
+    EXPECT_TRUE(cdrs_.empty());
+    timers_.advance(200ms);
+    EXPECT_EQ(stack_.ofKind(Kind::Cancel).size(), 1u);
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 480);
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), 1u);  // no failover after ringing
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endDirection, EndDirection::Switch);
+    EXPECT_EQ(cdr.endReason, "timeout_ringing");
+    EXPECT_EQ(cdr.attempts[0].outcome, "timeout_ringing");
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(TimerTest, EarlyHangupEndsAnUnansweredCall)
+{
+    setParams({{"SS_SIP_SESSION_TIMEOUT_EARLY_HANGUP", "15"}});
+    startCall();
+    manager_.onResponse(bInvite_, response(183, kSdp2));
+    timers_.advance(14900ms);
+    EXPECT_TRUE(cdrs_.empty());
+    timers_.advance(200ms);
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 480);
+    EXPECT_EQ(stack_.ofKind(Kind::Cancel).size(), 1u);
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endDirection, EndDirection::Switch);
+    EXPECT_EQ(cdr.endReason, "early_hangup");
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(TimerTest, EarlyHangupRacingAnAnswerLosesToTheAnswer)
+{
+    setParams({{"SS_SIP_SESSION_TIMEOUT_EARLY_HANGUP", "15"}});
+    startCall();
+    manager_.onResponse(bInvite_, response(180));
+    timers_.advance(14999ms);
+    manager_.onResponse(bInvite_, response(200, kSdp2));
+    timers_.advance(10s);
+    EXPECT_TRUE(cdrs_.empty());
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 200);
+    EXPECT_TRUE(stack_.ofKind(Kind::Cancel).empty());
+}
+
+TEST_F(TimerTest, ParameterChangesApplyToNewCallsOnly)
+{
+    setParams({{"SS_SIP_TIMEOUT_RINGING", "30"}});
+    startCall();
+    manager_.onResponse(bInvite_, response(180));
+    setParams({{"SS_SIP_TIMEOUT_RINGING", "5"}});
+    timers_.advance(10s);
+    EXPECT_TRUE(cdrs_.empty());  // still on its own 30 s
+    timers_.advance(21s);
+    EXPECT_EQ(onlyCdr().endReason, "timeout_ringing");
+}
+
+TEST_F(TimerTest, TcpGatewaysGetNoRetransmissions)
+{
+    ss::common::Provisioning p;
+    p.gateways.push_back(gw("orig", ss::common::GatewayRole::Origination, "192.0.2.10", 0));
+    auto t = gw("tcp", ss::common::GatewayRole::Termination, "198.51.100.9");
+    t.transport = ss::common::Transport::Tcp;
+    p.gateways.push_back(t);
+    p.routes.push_back({1, "", "tcp", 10, 100});
+    manager_.setRoutingTable(ss::routing::RoutingTable::build(p));
+    startCall();
+    EXPECT_FALSE(stack_.ofKind(Kind::StartDialog)[0].newDialog.callerRetransmits);
+    timers_.advance(9s);
+    EXPECT_TRUE(stack_.ofKind(Kind::Retransmit).empty());
+}

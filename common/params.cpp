@@ -190,6 +190,37 @@ std::vector<milliseconds> SwitchParams::resendSchedule() const
     return {resendIntervals.begin(), resendIntervals.begin() + static_cast<long>(n)};
 }
 
+milliseconds SwitchParams::giveUpAfter() const
+{
+    const auto used = resendSchedule();
+    milliseconds total{0};
+    for (auto wait : used) {
+        total += wait;
+    }
+    const std::size_t n = used.size();
+    return total + (n < resendIntervals.size() ? resendIntervals[n] : resendIntervals.back());
+}
+
+StackTimers SwitchParams::stackTimers() const
+{
+    const auto used = resendSchedule();
+    // nta retransmits a transaction one last time in the same tick as Timer F when the two
+    // coincide, so give up a millisecond before the copy that must not go out.
+    const milliseconds giveUp = giveUpAfter() - milliseconds(1);
+    if (used.empty()) {
+        return {giveUp + milliseconds(1), giveUp + milliseconds(1), giveUp, true};
+    }
+    milliseconds cap{0};
+    for (auto wait : used) {
+        cap = std::max(cap, wait);
+    }
+    bool exact = true;
+    for (std::size_t i = 1; i < used.size(); ++i) {
+        exact = exact && used[i] == std::min(used[i - 1] * 2, cap);
+    }
+    return {used.front(), cap, giveUp, exact};
+}
+
 milliseconds SwitchParams::refreshAfter(seconds interval) const
 {
     const auto ms = std::chrono::duration_cast<milliseconds>(interval);

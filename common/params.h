@@ -30,6 +30,18 @@ std::optional<std::string> validateParam(const std::string& name, const std::str
 /// The canonical spelling of a valid value (e.g. "0.50" → "0.5", "ON" → "on").
 std::string normalizeParam(const std::string& name, const std::string& value);
 
+/// RFC 3261 agent timers for the transactions the SIP stack times itself (non-INVITE
+/// requests over UDP, TCP INVITEs, server-side Timer G/H).
+struct StackTimers {
+    std::chrono::milliseconds t1;
+    std::chrono::milliseconds t2;
+    std::chrono::milliseconds t1x64;  // when a transaction gives up (Timer B/F)
+    /// The resend list is doubling-then-capped (T1, 2·T1, … up to T2), so non-INVITE copies
+    /// go out exactly on the list; otherwise the schedule is T1 doubling up to T2 with the
+    /// list's first and largest waits, and only the give-up instant is exact.
+    bool exact;
+};
+
 /// The typed, validated parameter snapshot the switch runs on.
 struct SwitchParams {
     std::vector<std::chrono::milliseconds> resendIntervals;  // SS_SIP_RESEND_INTERVAL
@@ -50,6 +62,12 @@ struct SwitchParams {
 
     /// The retransmission waits actually used: the first SEND_RETRY entries of the list.
     std::vector<std::chrono::milliseconds> resendSchedule() const;
+    /// When an attempt without any answer gives up: the used waits, then the next wait of
+    /// the list (or the last one again) for an answer to the last copy.
+    std::chrono::milliseconds giveUpAfter() const;
+    /// The list mapped onto nta's agent timers (sofia cannot take a per-request schedule
+    /// for non-INVITE requests; shared/notes/sofia-sip.md §1.2).
+    StackTimers stackTimers() const;
     /// When the switch refreshes a session of `interval` (RFC 4028 §10 with the VOS segment:
     /// (1 − 1/segment) of the interval).
     std::chrono::milliseconds refreshAfter(std::chrono::seconds interval) const;

@@ -139,7 +139,9 @@ int run(const Options& opt)
         [&writer](ss::cdr::CdrRecord&& record) { writer->submit(std::move(record)); },
         {opt.node.empty() ? hostName() : opt.node});
     calls.setRoutingTable(table);
-    calls.setParams(paramsOf(table->provisioning()));
+    const auto params = paramsOf(table->provisioning());
+    calls.setParams(params);
+    runtime.setStackTimers(params->stackTimers());
     runtime.setEvents(&calls);
 
     if (!opt.http.empty()) {
@@ -164,9 +166,10 @@ int run(const Options& opt)
                 try {
                     auto fresh = ss::routing::RoutingTable::build(ss::cdr::loadProvisioning(dsn));
                     auto params = paramsOf(fresh->provisioning());
-                    runtime.post([&calls, fresh, params] {
+                    runtime.post([&runtime, &calls, fresh, params] {
                         calls.setRoutingTable(fresh);
                         calls.setParams(params);
+                        runtime.setStackTimers(params->stackTimers());
                     });
                     log->info("SIGHUP: gateways, routes and parameters reloaded");
                 } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
+#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
@@ -714,6 +715,17 @@ SipStack& SofiaRuntime::stack() { return *impl_; }
 common::TimerService& SofiaRuntime::timers() { return impl_->timers_; }
 void SofiaRuntime::setEvents(SipEvents* events) { impl_->events_ = events; }
 std::vector<ListenPoint> SofiaRuntime::bound() const { return impl_->bound_; }
+
+void SofiaRuntime::setStackTimers(const common::StackTimers& timers)
+{
+    nta_agent_set_params(impl_->agent_,
+                         NTATAG_SIP_T1(static_cast<unsigned>(timers.t1.count())),
+                         NTATAG_SIP_T2(static_cast<unsigned>(timers.t2.count())),
+                         NTATAG_SIP_T1X64(static_cast<unsigned>(timers.t1x64.count())), TAG_END());
+    common::logger("sip")->info("stack timers T1={}ms T2={}ms T1x64={}ms ({})", timers.t1.count(),
+                                timers.t2.count(), timers.t1x64.count(),
+                                timers.exact ? "exact list" : "list approximated");
+}
 
 void SofiaRuntime::run() { su_root_run(impl_->root_); }
 

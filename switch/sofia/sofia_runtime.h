@@ -7,6 +7,7 @@
 // here; everything sofia lives in sofia_runtime.cpp.
 
 #include "common/clock.h"
+#include "common/params.h"
 #include "common/provisioning.h"
 #include "common/timer_service.h"
 #include "switch/sip_stack.h"
@@ -42,6 +43,9 @@ public:
     common::TimerService& timers();
     /// Where stack events go; set before run(). Thread: before run().
     void setEvents(SipEvents* events);
+    /// Applies RFC 3261 timers to the nta agent (T1, T2, T1x64); in-flight transactions keep
+    /// theirs except that a shorter T1x64 shortens queued deadlines (nta). Thread: sip-loop.
+    void setStackTimers(const common::StackTimers& timers);
     /// The listen points as bound (OS-chosen ports filled in).
     std::vector<ListenPoint> bound() const;
 

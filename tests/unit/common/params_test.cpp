@@ -96,3 +96,37 @@ TEST(Params, InvalidStoredValuesFallBackToDefaultsAndAreReported)
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_NE(errors[0].find("SS_SIP_TIMEOUT_INVITE"), std::string::npos);
 }
+
+TEST(Params, DoublingThenCappedListsMapExactlyOntoT1AndT2)
+{
+    const auto p = SwitchParams::fromStored({});  // 0.5,1,2,4,4,4,4,4,4,4
+    const auto t = p.stackTimers();
+    EXPECT_TRUE(t.exact);
+    EXPECT_EQ(t.t1, 500ms);
+    EXPECT_EQ(t.t2, 4000ms);
+    EXPECT_EQ(p.giveUpAfter(), 35500ms);  // 31.5 s of waits + the last wait again
+    EXPECT_EQ(t.t1x64, 35499ms);
+
+    const auto flat = SwitchParams::fromStored({{"SS_SIP_RESEND_INTERVAL", "1,1,1"}});
+    EXPECT_TRUE(flat.stackTimers().exact);  // T1 = T2 = 1 s
+    EXPECT_EQ(flat.stackTimers().t1x64, 3999ms);
+}
+
+TEST(Params, OtherShapesAreApproximatedAndSaySo)
+{
+    const auto p = SwitchParams::fromStored({{"SS_SIP_RESEND_INTERVAL", "0.5,0.5,1,1,2,2,4,4,4,4"}});
+    const auto t = p.stackTimers();
+    EXPECT_FALSE(t.exact);
+    EXPECT_EQ(t.t1, 500ms);
+    EXPECT_EQ(t.t2, 4000ms);
+    EXPECT_EQ(t.t1x64, 26999ms);  // 23 s of waits + the last again, minus the guard
+}
+
+TEST(Params, NoRetransmissionsMeansT1BeyondTheGiveUp)
+{
+    const auto p = SwitchParams::fromStored({{"SS_SIP_RESEND_INTERVAL", "2,4"},
+                                             {"SS_SIP_SEND_RETRY", "0"}});
+    const auto t = p.stackTimers();
+    EXPECT_GT(t.t1, t.t1x64);
+    EXPECT_EQ(t.t1x64, 1999ms);
+}

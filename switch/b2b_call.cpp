@@ -111,7 +111,7 @@ void B2bCall::start()
         rejectCaller(404, "No Route", cdr::EndDirection::Switch, "no_route");
         return;
     }
-    manager_.stack().respond(aInvite_, {100, "Trying", {}, {}, false, {}});
+    manager_.stack().respond(aInvite_, reply(100, "Trying"));
     if (params_->earlyHangup.count() > 0) {
         earlyHangupTimer_ = after(setupMono_ + params_->earlyHangup, &B2bCall::onEarlyHangup, 0);
     }
@@ -405,8 +405,7 @@ void B2bCall::onInviteResponse(const SipResponse& resp)
             aDialog_ = manager_.stack().acceptDialog(aInvite_);
             manager_.bindDialog(aDialog_, this, Leg::A);
         }
-        manager_.stack().respond(aInvite_, {resp.status, resp.reason, resp.contentType,
-                                            resp.body, false, resp.relayHeaders});
+        manager_.stack().respond(aInvite_, relayOf(resp));
         transition(State::Early);
         return;
     }
@@ -435,8 +434,7 @@ void B2bCall::onInviteResponse(const SipResponse& resp)
         aDialog_ = manager_.stack().acceptDialog(aInvite_);
         manager_.bindDialog(aDialog_, this, Leg::A);
     }
-    manager_.stack().respond(aInvite_, {resp.status, resp.reason, resp.contentType, resp.body,
-                                        false, resp.relayHeaders});
+    manager_.stack().respond(aInvite_, relayOf(resp));
     transition(State::Answered);
 }
 
@@ -467,7 +465,7 @@ void B2bCall::onInviteFailure(const SipResponse& resp)
 void B2bCall::rejectCaller(int code, const std::string& reason, cdr::EndDirection direction,
                            const std::string& endReason)
 {
-    manager_.stack().respond(aInvite_, {code, reason, {}, {}, false, {}});
+    manager_.stack().respond(aInvite_, reply(code, reason));
     writeCdr(direction, endReason, "send_refuse", code, reason);
     transition(State::Done);
 }
@@ -477,7 +475,7 @@ void B2bCall::onCancel()
     if (state_ != State::Calling && state_ != State::Early) {
         return;
     }
-    manager_.stack().respond(aInvite_, {487, "Request Terminated", {}, {}, false, {}});
+    manager_.stack().respond(aInvite_, reply(487, "Request Terminated"));
     writeCdr(cdr::EndDirection::Caller, "caller_cancel", "recv_cancel", 487,
              "Request Terminated");
     enterPhase(Phase::None);  // no more copies, no attempt timeouts, no failover
@@ -545,12 +543,12 @@ void B2bCall::onDialogRequest(Leg leg, ServerTxnId txn, const SipRequest& req)
         return;
     }
     if (req.method == "OPTIONS") {
-        manager_.stack().respond(txn, {200, "OK", {}, {}, false, {}});
+        manager_.stack().respond(txn, reply(200, "OK"));
         manager_.stack().releaseServerTxn(txn);
         return;
     }
     if (state_ != State::Confirmed && state_ != State::Answered && state_ != State::Early) {
-        manager_.stack().respond(txn, {481, "Call/Transaction Does Not Exist", {}, {}, false, {}});
+        manager_.stack().respond(txn, reply(481, "Call/Transaction Does Not Exist"));
         manager_.stack().releaseServerTxn(txn);
         return;
     }
@@ -558,7 +556,7 @@ void B2bCall::onDialogRequest(Leg leg, ServerTxnId txn, const SipRequest& req)
         relayInDialog(leg, txn, req);
         return;
     }
-    manager_.stack().respond(txn, {405, "Method Not Allowed", {}, {}, false, {}});
+    manager_.stack().respond(txn, reply(405, "Method Not Allowed"));
     manager_.stack().releaseServerTxn(txn);
 }
 
@@ -567,17 +565,16 @@ void B2bCall::relayInDialog(Leg from, ServerTxnId txn, const SipRequest& req)
     const DialogId target = dialogOf(other(from));
     if (target == 0 || (req.method != "INFO" && state_ != State::Confirmed)) {
         // RFC 3311 §5.2 allows early UPDATE, but only once both early dialogs exist.
-        manager_.stack().respond(txn, {req.method == "INVITE" ? 491 : 500,
-                                       req.method == "INVITE" ? "Request Pending"
-                                                              : "Server Internal Error",
-                                       {}, {}, false, {}});
+        manager_.stack().respond(txn, req.method == "INVITE"
+                                          ? reply(491, "Request Pending")
+                                          : reply(500, "Server Internal Error"));
         manager_.stack().releaseServerTxn(txn);
         return;
     }
     if (req.method == "INVITE") {
         // Glare on either leg: RFC 3261 §14.2.
         if (!pendingReinvite_.empty()) {
-            manager_.stack().respond(txn, {491, "Request Pending", {}, {}, false, {}});
+            manager_.stack().respond(txn, reply(491, "Request Pending"));
             manager_.stack().releaseServerTxn(txn);
             return;
         }
@@ -591,7 +588,7 @@ void B2bCall::relayInDialog(Leg from, ServerTxnId txn, const SipRequest& req)
     const ClientTxnId sent = manager_.stack().sendInDialog(target, out);
     if (sent == 0) {
         pendingReinvite_.erase(from);
-        manager_.stack().respond(txn, {500, "Server Internal Error", {}, {}, false, {}});
+        manager_.stack().respond(txn, reply(500, "Server Internal Error"));
         manager_.stack().releaseServerTxn(txn);
         return;
     }
@@ -605,8 +602,7 @@ void B2bCall::onRelayedResponse(ClientTxnId txn, Relay relay, const SipResponse&
     if (resp.status == 100) {
         return;
     }
-    manager_.stack().respond(relay.serverTxn, {resp.status, resp.reason, resp.contentType,
-                                               resp.body, false, resp.relayHeaders});
+    manager_.stack().respond(relay.serverTxn, relayOf(resp));
     if (resp.status < 200) {
         return;
     }
@@ -626,7 +622,7 @@ void B2bCall::onRelayedResponse(ClientTxnId txn, Relay relay, const SipResponse&
 
 void B2bCall::onBye(Leg from, ServerTxnId txn)
 {
-    manager_.stack().respond(txn, {200, "OK", {}, {}, false, {}});
+    manager_.stack().respond(txn, reply(200, "OK"));
     manager_.stack().releaseServerTxn(txn);
     if (state_ == State::Confirmed || state_ == State::Answered) {
         if (from == Leg::A) {
@@ -643,7 +639,7 @@ void B2bCall::onBye(Leg from, ServerTxnId txn)
     }
     if (from == Leg::A && (state_ == State::Early || state_ == State::Calling)) {
         // BYE in the caller's early dialog ends the call like a CANCEL would.
-        manager_.stack().respond(aInvite_, {487, "Request Terminated", {}, {}, false, {}});
+        manager_.stack().respond(aInvite_, reply(487, "Request Terminated"));
         writeCdr(cdr::EndDirection::Caller, "caller_bye", "recv_bye", 487,
                  "Request Terminated");
         enterPhase(Phase::None);
@@ -676,7 +672,7 @@ void B2bCall::terminate(const std::string& reason)
     case State::Routing:
     case State::Calling:
     case State::Early:
-        manager_.stack().respond(aInvite_, {503, "Service Unavailable", {}, {}, false, {}});
+        manager_.stack().respond(aInvite_, reply(503, "Service Unavailable"));
         writeCdr(cdr::EndDirection::Switch, reason, "send_refuse", 503, "Service Unavailable");
         if (attempt_ && attempt_->invite != 0) {
             enterPhase(Phase::None);
@@ -767,7 +763,7 @@ void B2bCall::release()
         manager_.unbindClientTxn(txn);
         manager_.unbindServerTxn(relay.serverTxn);
         stack.releaseClientTxn(txn);
-        stack.respond(relay.serverTxn, {500, "Server Internal Error", {}, {}, false, {}});
+        stack.respond(relay.serverTxn, reply(500, "Server Internal Error"));
         stack.releaseServerTxn(relay.serverTxn);
     }
     relays_.clear();

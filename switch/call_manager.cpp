@@ -32,7 +32,7 @@ void CallManager::setRoutingTable(std::shared_ptr<const routing::RoutingTable> t
 
 void CallManager::respondSimple(ServerTxnId txn, int code, const std::string& reason)
 {
-    stack_.respond(txn, {code, reason, {}, {}, false, {}});
+    stack_.respond(txn, reply(code, reason));
     stack_.releaseServerTxn(txn);
 }
 

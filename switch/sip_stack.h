@@ -32,6 +32,18 @@ struct SipNameAddr {
     std::string tag;
 };
 
+/// RFC 4028 session-timer fields of a request or response (received: as parsed; to send: the
+/// stack writes Session-Expires, Min-SE and Require from them and always says
+/// `Supported: timer`).
+struct SessionTimerFields {
+    std::uint32_t sessionExpires = 0;  // delta-seconds; 0 = no Session-Expires
+    std::string refresher;             // "uac", "uas" or "" (absent)
+    std::uint32_t minSe = 0;           // 0 = no Min-SE
+    bool supportsTimer = false;        // received: Supported: timer
+    bool requiresTimer = false;        // Require: timer
+    bool allowsUpdate = false;         // received: Allow lists UPDATE
+};
+
 /// A SIP request as the call layer sees it.
 struct SipRequest {
     std::string method;  // INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, ...
@@ -47,6 +59,7 @@ struct SipRequest {
     std::string contentType;  // empty when there is no body
     std::string body;
     std::vector<SipHeader> relayHeaders;  // end-to-end headers worth copying to the other leg
+    SessionTimerFields timer;
 };
 
 /// A SIP response as the call layer sees it (received, or to be sent).
@@ -59,7 +72,28 @@ struct SipResponse {
     /// peer (nta_sip_is_internal).
     bool internal = false;
     std::vector<SipHeader> relayHeaders;  // received: end-to-end headers; sent: extra headers
+    SessionTimerFields timer;
 };
+
+/// A response with no body: `reply(486, "Busy Here")`.
+inline SipResponse reply(int status, std::string reason)
+{
+    SipResponse r;
+    r.status = status;
+    r.reason = std::move(reason);
+    return r;
+}
+
+/// The response to pass on to the other leg: status, reason, body and end-to-end headers, but
+/// not hop-by-hop state such as `internal` or the session timer (each leg negotiates its own).
+inline SipResponse relayOf(const SipResponse& received)
+{
+    SipResponse r = reply(received.status, received.reason);
+    r.contentType = received.contentType;
+    r.body = received.body;
+    r.relayHeaders = received.relayHeaders;
+    return r;
+}
 
 /// Where and how to send an out-of-dialog request.
 struct SipTarget {

@@ -102,6 +102,17 @@ DialogId B2bCall::dialogOf(Leg leg) const
 
 void B2bCall::start()
 {
+    aSession_ = negotiateAsUas(request_.timer, params_->sessionTtl);
+    if (aSession_.reject422) {
+        // RFC 4028 §8.1. No CDR: the caller retries at once, usually with the same Call-ID.
+        auto tooSmall = reply(422, "Session Interval Too Small");
+        tooSmall.timer = aSession_.answer;
+        manager_.stack().respond(aInvite_, tooSmall);
+        transition(State::Done);
+        return;
+    }
+    session(Leg::A).allowsUpdate = request_.timer.allowsUpdate;
+    noteSdp(Leg::A, request_.body);
     if (request_.requestUser.empty()) {
         rejectCaller(484, "Address Incomplete", cdr::EndDirection::Switch, "no_route");
         return;
@@ -149,6 +160,7 @@ void B2bCall::tryNextGateway()
     invite.contentType = request_.contentType;
     invite.body = request_.body;
     invite.relayHeaders = request_.relayHeaders;
+    invite.timer = offerAsUac(params_->sessionTtl, std::chrono::seconds(uacMinSe_));
 
     attempt_ = Attempt{};
     attempt_->candidate = candidate;
@@ -365,6 +377,10 @@ void B2bCall::onResponse(ClientTxnId txn, const SipResponse& resp)
         onInviteResponse(resp);
         return;
     }
+    if (isRefreshTxn(txn)) {
+        onRefreshResponse(txn, resp);
+        return;
+    }
     if (auto it = relays_.find(txn); it != relays_.end()) {
         Relay relay = it->second;
         if (resp.status >= 200) {
@@ -401,6 +417,7 @@ void B2bCall::onInviteResponse(const SipResponse& resp)
         if (!cdr_.ringAt) {
             cdr_.ringAt = now();
         }
+        noteSdp(Leg::B, resp.body);
         if (aDialog_ == 0) {
             aDialog_ = manager_.stack().acceptDialog(aInvite_);
             manager_.bindDialog(aDialog_, this, Leg::A);
@@ -434,7 +451,13 @@ void B2bCall::onInviteResponse(const SipResponse& resp)
         aDialog_ = manager_.stack().acceptDialog(aInvite_);
         manager_.bindDialog(aDialog_, this, Leg::A);
     }
-    manager_.stack().respond(aInvite_, relayOf(resp));
+    noteSdp(Leg::B, resp.body);
+    session(Leg::B).timer = acceptAsUac(resp.timer);
+    session(Leg::B).allowsUpdate = resp.timer.allowsUpdate;
+    session(Leg::A).timer = aSession_.leg;
+    auto answer = relayOf(resp);
+    answer.timer = aSession_.answer;
+    manager_.stack().respond(aInvite_, answer);
     transition(State::Answered);
 }
 
@@ -444,6 +467,15 @@ void B2bCall::onInviteFailure(const SipResponse& resp)
         finishAttempt(resp.status, "cancelled");
         cancelGuard();
         transition(State::Done);
+        return;
+    }
+    if (resp.status == 422 && !resp.internal && !retried422_ && resp.timer.minSe > uacMinSe_) {
+        // RFC 4028 §7.3: the callee wants a longer interval; ask the same gateway again.
+        retried422_ = true;
+        uacMinSe_ = resp.timer.minSe;
+        finishAttempt(resp.status, "rejected");
+        --nextCandidate_;
+        tryNextGateway();
         return;
     }
     const bool timeout = resp.internal && resp.status == 408;
@@ -511,8 +543,11 @@ void B2bCall::answerAckArrived(const SipRequest& ack)
     }
     // End to end: the caller's ACK (with the answer, for a late offer) goes to the callee.
     manager_.stack().ack(attempt_->dialog, attempt_->invite, ack.contentType, ack.body);
+    noteSdp(Leg::A, ack.body);
     finishAttempt(200, "answered");
     transition(State::Confirmed);
+    armSession(Leg::A);
+    armSession(Leg::B);
 }
 
 void B2bCall::onAckTimeout(ServerTxnId txn)
@@ -552,6 +587,10 @@ void B2bCall::onDialogRequest(Leg leg, ServerTxnId txn, const SipRequest& req)
         manager_.stack().releaseServerTxn(txn);
         return;
     }
+    if (state_ == State::Confirmed && isPureRefresh(leg, req)) {
+        answerRefresh(leg, txn, req);
+        return;
+    }
     if (req.method == "INVITE" || req.method == "UPDATE" || req.method == "INFO") {
         relayInDialog(leg, txn, req);
         return;
@@ -585,6 +624,12 @@ void B2bCall::relayInDialog(Leg from, ServerTxnId txn, const SipRequest& req)
     out.contentType = req.contentType;
     out.body = req.body;
     out.relayHeaders = req.relayHeaders;
+    if (req.method != "INFO") {
+        const auto& to = session(other(from)).timer;
+        out.timer = offerAsUac(to.active ? to.interval : params_->sessionTtl,
+                               std::chrono::seconds(uacMinSe_));
+        noteSdp(from, req.body);
+    }
     const ClientTxnId sent = manager_.stack().sendInDialog(target, out);
     if (sent == 0) {
         pendingReinvite_.erase(from);
@@ -594,7 +639,7 @@ void B2bCall::relayInDialog(Leg from, ServerTxnId txn, const SipRequest& req)
     }
     manager_.bindClientTxn(sent, this);
     manager_.bindServerTxn(txn, this);
-    relays_[sent] = {from, txn, req.method};
+    relays_[sent] = {from, txn, req.method, req.timer};
 }
 
 void B2bCall::onRelayedResponse(ClientTxnId txn, Relay relay, const SipResponse& resp)
@@ -602,7 +647,19 @@ void B2bCall::onRelayedResponse(ClientTxnId txn, Relay relay, const SipResponse&
     if (resp.status == 100) {
         return;
     }
-    manager_.stack().respond(relay.serverTxn, relayOf(resp));
+    auto out = relayOf(resp);
+    if (isSuccess(resp.status) && relay.method != "INFO") {
+        // Each leg renegotiates its own session timer on a target refresh.
+        const Leg to = other(relay.from);
+        noteSdp(to, resp.body);
+        session(to).timer = acceptAsUac(resp.timer);
+        const auto decision = negotiateAsUas(relay.requestTimer, params_->sessionTtl);
+        session(relay.from).timer = decision.leg;
+        out.timer = decision.answer;
+        armSession(relay.from);
+        armSession(to);
+    }
+    manager_.stack().respond(relay.serverTxn, out);
     if (resp.status < 200) {
         return;
     }
@@ -685,13 +742,10 @@ void B2bCall::terminate(const std::string& reason)
         return;
     case State::Answered:
     case State::Confirmed:
-        writeCdr(cdr::EndDirection::Switch, reason, "send_bye", 200, "OK");
         if (attempt_ && attempt_->invite != 0) {
             finishAttempt(200, "answered");
         }
-        sendBye(Leg::A);
-        sendBye(Leg::B);
-        transition(byes_.empty() ? State::Done : State::Terminating);
+        endFromSwitch(reason);
         return;
     case State::Cancelling:
     case State::Terminating:
@@ -753,6 +807,7 @@ void B2bCall::writeCdr(cdr::EndDirection direction, const std::string& endReason
 void B2bCall::release()
 {
     cancelGuard();
+    releaseSessions();
     cancelTimer(earlyHangupTimer_);
     if (attempt_) {
         cancelTimer(attempt_->resendTimer);

@@ -5,8 +5,10 @@
 #include "common/params.h"
 #include "common/timer_service.h"
 #include "routing/routing_table.h"
+#include "switch/session_timer.h"
 #include "switch/sip_stack.h"
 
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -100,6 +102,23 @@ private:
         Leg from;
         ServerTxnId serverTxn;
         std::string method;
+        SessionTimerFields requestTimer;  // what `from` asked for (we answer as its UAS)
+    };
+    /// Per-leg session state: the RFC 4028 timer agreed on this leg (or the no-timer
+    /// keep-alive), and the SDP last exchanged on it, so a refresh with unchanged SDP is
+    /// answered here instead of becoming a new offer on the other leg.
+    enum class RefreshKind {
+        Session,    // RFC 4028 refresh, we are the refresher
+        KeepAlive,  // SS_SIP_NO_TIMER_REINVITE_INTERVAL for a leg without session timers
+    };
+    struct LegSession {
+        LegSessionTimer timer;
+        bool allowsUpdate = false;
+        std::string sdpSent;      // last SDP we sent on this leg
+        std::string sdpReceived;  // last SDP this leg sent us
+        common::TimerId timerId = 0;  // refresh, expiry or keep-alive
+        ClientTxnId refreshTxn = 0;
+        RefreshKind refreshKind = RefreshKind::Session;
     };
 
     void transition(State to);
@@ -110,6 +129,21 @@ private:
     void onRelayedResponse(ClientTxnId txn, Relay relay, const SipResponse& resp);
     void onBye(Leg from, ServerTxnId txn);
     void answerAckArrived(const SipRequest& ack);
+
+    // Session timers and keep-alive (b2b_call_session.cpp).
+    LegSession& session(Leg leg) { return legs_[leg == Leg::A ? 0 : 1]; }
+    void noteSdp(Leg from, const std::string& body);
+    void armSession(Leg leg);
+    void onLegTimer(std::uint32_t legIndex);
+    void sendRefresh(Leg leg, RefreshKind kind);
+    bool isRefreshTxn(ClientTxnId txn) const;
+    void onRefreshResponse(ClientTxnId txn, const SipResponse& resp);
+    /// A re-INVITE or UPDATE that changes nothing but the session timer: answered on this
+    /// leg, not relayed (SPEC: a refresh is not forwarded as a new offer).
+    bool isPureRefresh(Leg leg, const SipRequest& req) const;
+    void answerRefresh(Leg leg, ServerTxnId txn, const SipRequest& req);
+    void endFromSwitch(const std::string& reason);
+    void releaseSessions();
     void rejectCaller(int code, const std::string& reason, cdr::EndDirection direction,
                       const std::string& endReason);
     /// Adds the attempt's cdr_attempt row (once).
@@ -148,6 +182,10 @@ private:
     std::shared_ptr<const common::SwitchParams> params_;  // as when the call started
     std::uint32_t generations_ = 0;
     common::TimerId earlyHangupTimer_ = 0;
+    UasSessionDecision aSession_;     // the caller's INVITE, negotiated
+    std::uint32_t uacMinSe_ = 90;     // raised by a 422 from the callee side
+    bool retried422_ = false;
+    std::array<LegSession, 2> legs_;  // [A, B]
     std::vector<routing::Candidate> candidates_;
     std::size_t nextCandidate_ = 0;
     std::optional<Attempt> attempt_;

@@ -10,7 +10,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <string_view>
 
@@ -107,6 +109,27 @@ void fillBody(const sip_t* sip, std::string& contentType, std::string& body)
     }
 }
 
+void fillTimer(const sip_t* sip, SessionTimerFields& out)
+{
+    if (sip->sip_session_expires != nullptr) {
+        out.sessionExpires = static_cast<std::uint32_t>(
+            std::min<unsigned long>(sip->sip_session_expires->x_delta, 0xffffffffUL));
+        out.refresher = str(sip->sip_session_expires->x_refresher);
+        for (auto& c : out.refresher) {
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+    }
+    if (sip->sip_min_se != nullptr) {
+        out.minSe = static_cast<std::uint32_t>(
+            std::min<unsigned long>(sip->sip_min_se->min_delta, 0xffffffffUL));
+    }
+    out.supportsTimer = sip_has_feature(sip->sip_supported, "timer") != 0;
+    out.requiresTimer = sip_has_feature(sip->sip_require, "timer") != 0;
+    if (sip->sip_allow != nullptr) {
+        out.allowsUpdate = sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE") != 0;
+    }
+}
+
 }  // namespace
 
 common::Transport transportOf(const sip_t* sip)
@@ -131,6 +154,7 @@ SipRequest toRequest(nta_incoming_t* irq, const sip_t* sip)
     req.transport = transportOf(sip);
     fillBody(sip, req.contentType, req.body);
     collectHeaders(sip, req.relayHeaders);
+    fillTimer(sip, req.timer);
 
     msg_t* msg = nta_incoming_getrequest(irq);
     if (msg != nullptr) {
@@ -166,7 +190,36 @@ SipResponse toResponse(nta_outgoing_t* orq, const sip_t* sip)
     resp.internal = nta_sip_is_internal(sip) != 0;
     fillBody(sip, resp.contentType, resp.body);
     collectHeaders(sip, resp.relayHeaders);
+    fillTimer(sip, resp.timer);
     return resp;
+}
+
+std::string timerHeaders(const SessionTimerFields& timer)
+{
+    std::string out;
+    if (timer.sessionExpires != 0) {
+        out += "Session-Expires: " + std::to_string(timer.sessionExpires);
+        if (!timer.refresher.empty()) {
+            out += ";refresher=" + timer.refresher;
+        }
+    }
+    if (timer.minSe != 0) {
+        out += std::string(out.empty() ? "" : "\r\n") + "Min-SE: " + std::to_string(timer.minSe);
+    }
+    if (timer.requiresTimer) {
+        out += std::string(out.empty() ? "" : "\r\n") + "Require: timer";
+    }
+    return out;
+}
+
+std::string extraHeaders(const std::vector<SipHeader>& relay, const SessionTimerFields& timer)
+{
+    std::string out = headerBlock(relay);
+    const std::string timers = timerHeaders(timer);
+    if (!timers.empty()) {
+        out += (out.empty() ? "" : "\r\n") + timers;
+    }
+    return out;
 }
 
 std::string headerBlock(const std::vector<SipHeader>& headers)

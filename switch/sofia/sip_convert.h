@@ -18,6 +18,8 @@ namespace ss::sig {
 
 /// What we answer in Allow (RFC 3261 §20.5).
 inline constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO";
+/// What we answer in Supported (RFC 3261 §20.37).
+inline constexpr const char* kSupported = "timer";
 
 /// The request `sip` received on `irq`, with its transport source address.
 SipRequest toRequest(nta_incoming_s* irq, const sip_s* sip);
@@ -29,6 +31,10 @@ common::Transport transportOf(const sip_s* sip);
 /// "Name: value\r\n..." for SIPTAG_HEADER_STR; empty when `headers` is empty. Header values
 /// with CR or LF are dropped (no header injection).
 std::string headerBlock(const std::vector<SipHeader>& headers);
+/// headerBlock(relay) followed by timerHeaders(timer).
+std::string extraHeaders(const std::vector<SipHeader>& relay, const SessionTimerFields& timer);
+/// "Session-Expires: …\r\nMin-SE: …\r\nRequire: timer" as far as `timer` asks for them.
+std::string timerHeaders(const SessionTimerFields& timer);
 /// `"Display" <uri>`, or `<uri>` without a display name; quotes and backslashes in the display
 /// name are dropped.
 std::string nameAddr(const std::string& display, const std::string& uri);

@@ -489,14 +489,15 @@ void SofiaRuntime::Impl::respond(ServerTxnId txn, const SipResponse& resp)
     const bool withContact = resp.status > 100 && resp.status < 300 &&
                              (it->second.invite || nta_incoming_method(it->second.irq) ==
                                                        sip_method_update);
-    const std::string extra = headerBlock(resp.relayHeaders);
+    const std::string extra = extraHeaders(resp.relayHeaders, resp.timer);
     nta_incoming_treply(
         it->second.irq, resp.status, resp.reason.empty() ? nullptr : resp.reason.c_str(),
         TAG_IF(withContact, SIPTAG_CONTACT(contactHeader(home, it->second.transport))),
         TAG_IF(!resp.contentType.empty(), SIPTAG_CONTENT_TYPE_STR(resp.contentType.c_str())),
         TAG_IF(!resp.body.empty(), SIPTAG_PAYLOAD(payloadOf(home, resp.body))),
         TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())),
-        TAG_IF(resp.status == 405, SIPTAG_ALLOW_STR(kAllow)), TAG_END());
+        TAG_IF(withContact, SIPTAG_SUPPORTED_STR(kSupported)),
+        TAG_IF(resp.status == 405 || withContact, SIPTAG_ALLOW_STR(kAllow)), TAG_END());
     su_home_deinit(home);
 }
 
@@ -539,7 +540,7 @@ SipStack::Started SofiaRuntime::Impl::startDialog(const NewDialog& d, const SipR
 
     const std::string route = "sip:" + d.target.host + ":" + std::to_string(d.target.port) +
                               ";transport=" + transportParam(d.target.transport);
-    const std::string extra = headerBlock(invite.relayHeaders);
+    const std::string extra = extraHeaders(invite.relayHeaders, invite.timer);
     const bool appSends = d.callerRetransmits && d.target.transport == common::Transport::Udp;
     auto* ctx = new TxnCtx{this, nextId_++, nullptr, leg, true, nullptr, {}, {}};
     ctx->orq = nta_outgoing_tcreate(
@@ -547,7 +548,7 @@ SipStack::Started SofiaRuntime::Impl::startDialog(const NewDialog& d, const SipR
         URL_STRING_MAKE(route.c_str()), SIP_METHOD_INVITE,
         URL_STRING_MAKE(d.requestUri.c_str()),
         SIPTAG_CONTACT(contactHeader(home, d.target.transport)),
-        SIPTAG_ALLOW_STR(kAllow),
+        SIPTAG_ALLOW_STR(kAllow), SIPTAG_SUPPORTED_STR(kSupported),
         TAG_IF(!invite.contentType.empty(), SIPTAG_CONTENT_TYPE_STR(invite.contentType.c_str())),
         TAG_IF(!invite.body.empty(), SIPTAG_PAYLOAD(payloadOf(home, invite.body))),
         TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), NTATAG_PASS_100(1),
@@ -582,12 +583,13 @@ ClientTxnId SofiaRuntime::Impl::sendInDialog(DialogId dialog, const SipRequest& 
     su_home_t home[1] = {SU_HOME_INIT(home)};
     const sip_method_t method = sip_method_code(req.method.c_str());
     const bool targetRefresh = method == sip_method_invite || method == sip_method_update;
-    const std::string extra = headerBlock(req.relayHeaders);
+    const std::string extra = extraHeaders(req.relayHeaders, req.timer);
     auto* ctx = new TxnCtx{this, nextId_++, nullptr, leg, method == sip_method_invite, nullptr, {}, {}};
     ctx->orq = nta_outgoing_tcreate(
         leg->leg, orqTrampoline, reinterpret_cast<nta_outgoing_magic_t*>(ctx), nullptr, method,
         req.method.c_str(), nullptr,
         TAG_IF(targetRefresh, SIPTAG_CONTACT(contactHeader(home, leg->transport))),
+        TAG_IF(targetRefresh, SIPTAG_SUPPORTED_STR(kSupported)),
         TAG_IF(!req.contentType.empty(), SIPTAG_CONTENT_TYPE_STR(req.contentType.c_str())),
         TAG_IF(!req.body.empty(), SIPTAG_PAYLOAD(payloadOf(home, req.body))),
         TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END());

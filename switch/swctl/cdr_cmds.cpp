@@ -118,6 +118,7 @@ int queryCommand(Context& ctx, const QueryOptions& o)
     }
     if (format == "csv") {
         std::vector<Row> cells;
+        cells.reserve(rows.size());
         for (const auto& r : rows) {
             cells.push_back(cdrCells(r));
         }
@@ -125,6 +126,7 @@ int queryCommand(Context& ctx, const QueryOptions& o)
         return 0;
     }
     std::vector<Row> cells;
+    cells.reserve(rows.size());
     for (const auto& r : rows) {
         cells.push_back({cdr::formatIsoMillis(r.setupAt), r.callId, r.caller, r.callee,
                          r.originGateway, r.termGateway, std::to_string(r.attempts),

@@ -60,7 +60,12 @@ std::string optionsText(const common::GatewayConfig& gw)
 {
     std::string out;
     for (const auto& [key, value] : gw.options) {
-        out += (out.empty() ? "" : " ") + key + "=" + value;
+        if (!out.empty()) {
+            out += ' ';
+        }
+        out += key;
+        out += '=';
+        out += value;
     }
     return out;
 }
@@ -89,6 +94,7 @@ int listCommand(Context& ctx)
         return 0;
     }
     std::vector<Row> rows;
+    rows.reserve(gateways.size());
     for (const auto& gw : gateways) {
         rows.push_back({std::to_string(gw.id), gw.name, common::toString(gw.role), gw.host,
                         gw.port == 0 ? "any" : std::to_string(gw.port),

@@ -49,6 +49,7 @@ int listCommand(Context& ctx)
         return 0;
     }
     std::vector<Row> rows;
+    rows.reserve(routes.size());
     for (const auto& r : routes) {
         rows.push_back({std::to_string(r.id), r.prefix.empty() ? "(all)" : r.prefix, r.gateway,
                         std::to_string(r.priority), std::to_string(r.weight)});

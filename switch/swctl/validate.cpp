@@ -31,8 +31,9 @@ bool isIpv6(const std::string& s)
 
 bool isDnsName(const std::string& s)
 {
-    static const std::regex kName(
-        R"(^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$)");
+    // Dot-separated labels of letters, digits and inner hyphens, 1-63 long.
+    static const std::string kLabel = R"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)";
+    static const std::regex kName("^" + kLabel + R"((\.)" + kLabel + R"()*\.?$)");
     // All-numeric dotted text that is not an IPv4 address (e.g. 10.0.0.256) is a typo.
     static const std::regex kNumeric(R"(^[0-9.]+$)");
     return s.size() <= 253 && std::regex_match(s, kName) && !std::regex_match(s, kNumeric);

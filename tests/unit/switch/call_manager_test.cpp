@@ -630,3 +630,241 @@ TEST_F(TimerTest, TcpGatewaysGetNoRetransmissions)
     timers_.advance(9s);
     EXPECT_TRUE(stack_.ofKind(Kind::Retransmit).empty());
 }
+
+// ---- RFC 4028 session timers and the no-timer keep-alive (issue 3), in virtual time ----
+
+namespace {
+
+class SessionTest : public TimerTest {
+protected:
+    /// Answers a call whose caller and callee carry the given session-timer fields.
+    void answerWith(const ss::sig::SessionTimerFields& callerTimer,
+                    const ss::sig::SessionTimerFields& calleeTimer)
+    {
+        aInvite_ = stack_.newServerTxn();
+        auto req = invite("15551234", "192.0.2.10");
+        req.timer = callerTimer;
+        manager_.onNewInvite(aInvite_, req);
+        latchB();
+        auto ok = response(200, kSdp2);
+        ok.timer = calleeTimer;
+        manager_.onResponse(bInvite_, ok);
+        manager_.onAck(aInvite_, request("ACK"));
+    }
+
+    static ss::sig::SessionTimerFields timer(std::uint32_t se, const std::string& refresher,
+                                             bool supports = true)
+    {
+        ss::sig::SessionTimerFields t;
+        t.sessionExpires = se;
+        t.refresher = refresher;
+        t.supportsTimer = supports;
+        return t;
+    }
+
+    /// In-dialog requests sent on `dialog` with `method`, in order.
+    std::vector<ss::testing::FakeSipStack::Command> sentOn(ss::sig::DialogId dialog,
+                                                           const std::string& method) const
+    {
+        std::vector<ss::testing::FakeSipStack::Command> out;
+        for (const auto& c : stack_.ofKind(Kind::SendInDialog)) {
+            if (c.dialog == dialog && c.method == method) {
+                out.push_back(c);
+            }
+        }
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_F(SessionTest, OffersTheTtlToTheCalleeAndAnswersTheCallerWithItsAgreement)
+{
+    setParams({{"SS_SIP_SESSION_TTL", "1800"}});
+    aInvite_ = stack_.newServerTxn();
+    auto req = invite("15551234", "192.0.2.10");
+    req.timer = timer(3600, "", true);
+    manager_.onNewInvite(aInvite_, req);
+    latchB();
+    const auto offer = stack_.ofKind(Kind::StartDialog).back().request.timer;
+    EXPECT_EQ(offer.sessionExpires, 1800u);
+    EXPECT_EQ(offer.minSe, 90u);
+    manager_.onResponse(bInvite_, response(200, kSdp2));
+    // The caller asked for 3600 s; the switch lowers it to its TTL and lets the caller refresh.
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 200);
+}
+
+TEST_F(SessionTest, SegmentTwoRefreshesAtHalfTheIntervalWithTheSameSdp)
+{
+    setParams({{"SS_SIP_SESSION_UPDATE_SEGMENT", "2"}});
+    answerWith(timer(0, "", false), timer(90, "uac", false));
+    timers_.advance(44900ms);
+    EXPECT_TRUE(sentOn(bDialog_, "INVITE").empty());
+    timers_.advance(200ms);
+    auto refreshes = sentOn(bDialog_, "INVITE");
+    ASSERT_EQ(refreshes.size(), 1u);
+    EXPECT_EQ(refreshes[0].body, kSdp);  // what the callee already has
+    EXPECT_EQ(refreshes[0].request.timer.sessionExpires, 90u);
+    EXPECT_EQ(refreshes[0].request.timer.refresher, "uac");
+    EXPECT_TRUE(sentOn(aDialog(), "INVITE").empty());  // the caller sees nothing
+
+    auto ok = response(200, kSdp2);
+    ok.timer = timer(90, "uac", false);
+    manager_.onResponse(refreshes[0].txn, ok);
+    EXPECT_EQ(stack_.ofKind(Kind::Ack).back().txn, refreshes[0].txn);
+    timers_.advance(45s);
+    EXPECT_EQ(sentOn(bDialog_, "INVITE").size(), 2u);
+    EXPECT_TRUE(cdrs_.empty());
+}
+
+TEST_F(SessionTest, EveryUpdateSegmentRefreshesAtOneMinusOneOverSegment)
+{
+    for (int segment = 2; segment <= 10; ++segment) {
+        cdrs_.clear();
+        setParams({{"SS_SIP_SESSION_UPDATE_SEGMENT", std::to_string(segment)}});
+        answerWith(timer(0, "", false), timer(1000, "uac", false));
+        const auto refreshAt = std::chrono::milliseconds(1000000 - 1000000 / segment);
+        timers_.advance(refreshAt - 10ms);
+        EXPECT_TRUE(sentOn(bDialog_, "INVITE").empty()) << segment;
+        timers_.advance(20ms);
+        EXPECT_EQ(sentOn(bDialog_, "INVITE").size(), 1u) << segment;
+        manager_.terminateAll("shutdown");
+    }
+}
+
+TEST_F(SessionTest, UpdateIsUsedWhenTheCalleeAllowsIt)
+{
+    setParams({{"SS_SIP_SESSION_UPDATE_SEGMENT", "2"}});
+    auto callee = timer(120, "uac", false);
+    callee.allowsUpdate = true;
+    answerWith(timer(0, "", false), callee);
+    timers_.advance(61s);
+    const auto updates = sentOn(bDialog_, "UPDATE");
+    ASSERT_EQ(updates.size(), 1u);
+    EXPECT_TRUE(updates[0].body.empty());
+    EXPECT_TRUE(sentOn(bDialog_, "INVITE").empty());
+}
+
+TEST_F(SessionTest, CallEndsWhenThePeerRefresherNeverRefreshes)
+{
+    // The caller is the refresher of a 90 s session: the switch gives up 30 s before the end.
+    answerWith(timer(90, "uac", true), timer(0, "", false));
+    timers_.advance(59900ms);
+    EXPECT_TRUE(cdrs_.empty());
+    timers_.advance(200ms);
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endDirection, EndDirection::Switch);
+    EXPECT_EQ(cdr.endReason, "session_expired");
+    EXPECT_EQ(cdr.disposition, "send_bye");
+    EXPECT_EQ(sentOn(aDialog(), "BYE").size(), 1u);
+    EXPECT_EQ(sentOn(bDialog_, "BYE").size(), 1u);
+}
+
+TEST_F(SessionTest, ARefreshWithUnchangedSdpIsAnsweredLocallyAndNotRelayed)
+{
+    answerWith(timer(90, "uac", true), timer(0, "", false));
+    timers_.advance(40s);
+    const auto refresh = stack_.newServerTxn();
+    auto req = request("INVITE", kSdp);  // the caller's SDP, unchanged
+    req.timer = timer(90, "uac", true);
+    manager_.onDialogRequest(aDialog(), refresh, req);
+    EXPECT_EQ(stack_.lastStatus(refresh), 200);
+    EXPECT_TRUE(sentOn(bDialog_, "INVITE").empty());
+    const auto answered = stack_.ofKind(Kind::Respond).back();
+    EXPECT_EQ(answered.body, kSdp2);  // what the caller was already given
+    timers_.advance(40s);  // 80 s after answer, but only 40 s after the refresh
+    EXPECT_TRUE(cdrs_.empty());
+    timers_.advance(21s);
+    EXPECT_EQ(onlyCdr().endReason, "session_expired");
+}
+
+TEST_F(SessionTest, ARefreshWithNewSdpIsRelayedAsAnOffer)
+{
+    answerWith(timer(90, "uac", true), timer(0, "", false));
+    const auto refresh = stack_.newServerTxn();
+    constexpr const char* kNew = "v=0\r\no=- 1 3 IN IP4 192.0.2.10\r\ns=-\r\n";
+    manager_.onDialogRequest(aDialog(), refresh, request("INVITE", kNew));
+    const auto out = sentOn(bDialog_, "INVITE");
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].body, kNew);
+}
+
+TEST_F(SessionTest, CallerAskingForLessThanNinetySecondsGets422AndNoCdr)
+{
+    aInvite_ = stack_.newServerTxn();
+    auto req = invite("15551234", "192.0.2.10");
+    req.timer = timer(30, "", true);
+    manager_.onNewInvite(aInvite_, req);
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 422);
+    EXPECT_TRUE(stack_.ofKind(Kind::StartDialog).empty());
+    EXPECT_TRUE(cdrs_.empty());
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(SessionTest, CalleeDemandingALongerIntervalIsAskedAgainWithItsMinSe)
+{
+    setParams({{"SS_SIP_SESSION_TTL", "90"}});
+    startCall();
+    auto tooSmall = response(422);
+    tooSmall.timer.minSe = 600;
+    manager_.onResponse(bInvite_, tooSmall);
+    const auto starts = stack_.ofKind(Kind::StartDialog);
+    ASSERT_EQ(starts.size(), 2u);
+    EXPECT_EQ(starts[1].newDialog.target.host, starts[0].newDialog.target.host);  // same gateway
+    EXPECT_EQ(starts[1].request.timer.sessionExpires, 600u);
+    EXPECT_EQ(starts[1].request.timer.minSe, 600u);
+}
+
+TEST_F(SessionTest, KeepAliveReinviteForLegsWithoutTimersKeepsGoingWhileAnswered)
+{
+    setParams({{"SS_SIP_NO_TIMER_REINVITE_INTERVAL", "60"}});
+    answerWith(timer(0, "", false), timer(0, "", false));
+    timers_.advance(59900ms);
+    EXPECT_TRUE(sentOn(aDialog(), "INVITE").empty());
+    timers_.advance(200ms);
+    auto toA = sentOn(aDialog(), "INVITE");
+    auto toB = sentOn(bDialog_, "INVITE");
+    ASSERT_EQ(toA.size(), 1u);
+    ASSERT_EQ(toB.size(), 1u);
+    EXPECT_EQ(toA[0].body, kSdp2);  // each leg gets the SDP it already has
+    EXPECT_EQ(toB[0].body, kSdp);
+    EXPECT_EQ(toA[0].request.timer.sessionExpires, 0u);  // not a session-timer refresh
+    manager_.onResponse(toA[0].txn, response(200, kSdp));
+    manager_.onResponse(toB[0].txn, response(488));  // any final answer: the peer is alive
+    timers_.advance(60s);
+    EXPECT_EQ(sentOn(aDialog(), "INVITE").size(), 2u);
+    EXPECT_EQ(sentOn(bDialog_, "INVITE").size(), 2u);
+    EXPECT_TRUE(cdrs_.empty());
+}
+
+TEST_F(SessionTest, KeepAliveUnansweredEndsBothLegs)
+{
+    setParams({{"SS_SIP_NO_TIMER_REINVITE_INTERVAL", "60"}});
+    answerWith(timer(0, "", false), timer(0, "", false));
+    timers_.advance(61s);
+    const auto toB = sentOn(bDialog_, "INVITE");
+    ASSERT_EQ(toB.size(), 1u);
+    manager_.onResponse(toB[0].txn, response(408, "", true));  // the stack's own timeout
+    const auto& cdr = onlyCdr();
+    EXPECT_EQ(cdr.endDirection, EndDirection::Switch);
+    EXPECT_EQ(cdr.endReason, "no_timer_reinvite_failed");
+    EXPECT_EQ(sentOn(aDialog(), "BYE").size(), 1u);
+    EXPECT_EQ(sentOn(bDialog_, "BYE").size(), 1u);
+}
+
+TEST_F(SessionTest, KeepAliveAnswered481EndsTheCall)
+{
+    setParams({{"SS_SIP_NO_TIMER_REINVITE_INTERVAL", "60"}});
+    answerWith(timer(0, "", false), timer(0, "", false));
+    timers_.advance(61s);
+    manager_.onResponse(sentOn(aDialog(), "INVITE")[0].txn, response(481));
+    EXPECT_EQ(onlyCdr().endReason, "no_timer_reinvite_failed");
+}
+
+TEST_F(SessionTest, KeepAliveOffMeansNothingIsSent)
+{
+    setParams({{"SS_SIP_NO_TIMER_REINVITE_INTERVAL", "0"}});
+    answerWith(timer(0, "", false), timer(0, "", false));
+    timers_.advance(std::chrono::hours(10));
+    EXPECT_TRUE(stack_.ofKind(Kind::SendInDialog).empty());
+}

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Administration of provisioning and CDR queries, for swctl (and later the web API). Plain
+// records only; all PostgreSQL access is in cdr/pg/*.cpp.
+
+#include "cdr/cdr_record.h"
+#include "common/clock.h"
+#include "common/provisioning.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ss::cdr {
+
+/// Filters of `swctl cdr query` (SPEC §1). Unset or empty members do not filter.
+struct CdrQuery {
+    std::optional<common::SysTime> since;  // setup_at >= since
+    std::optional<common::SysTime> until;  // setup_at < until
+    std::string callerPrefix;              // caller starts with this
+    std::string calleePrefix;              // callee (as received) starts with this
+    std::string gateway;                   // term_gateway or origin_gateway equals this
+    std::optional<EndDirection> endDirection;
+    std::optional<int> sipCode;
+    std::string endReason;  // exact SPEC §4 end_reason
+    int limit = 100;        // newest first
+};
+
+/// One stored `cdr` row, as read back (SPEC §4 column names in comments where they differ).
+struct CdrRow {
+    std::int64_t id = 0;
+    std::string node;
+    std::string callId;  // call_id
+    std::string caller;
+    std::string callee;
+    std::string calleeOut;      // callee_out
+    std::string originGateway;  // origin_gateway
+    std::string originAddr;     // origin_addr
+    std::string termGateway;    // term_gateway
+    std::string termAddr;       // term_addr
+    int attempts = 0;
+    common::SysTime setupAt{};  // setup_at, millisecond precision
+    std::optional<common::SysTime> ringAt;
+    std::optional<common::SysTime> answerAt;
+    common::SysTime endAt{};
+    std::int64_t pddMs = 0;
+    std::int64_t holdMs = 0;
+    std::string endDirection;  // caller | callee | switch
+    std::string endReason;
+    std::string disposition;
+    int sipCode = 0;
+    std::string sipReason;
+    int q850Cause = 0;
+};
+
+/// Reads and changes gateways and routes, and queries CDRs. Each call is one transaction on a
+/// connection of its own, so an AdminStore may live long; writes that the database refuses
+/// change nothing. Errors: DbUnavailable when the database cannot be reached, ConfigError for
+/// other database failures, ValidationError (field named as on the swctl command line) when
+/// the change is refused. Thread: one caller at a time per object.
+class AdminStore {
+public:
+    /// Checks that the database is reachable and at expectedSchemaVersion(); throws
+    /// DbUnavailable / ConfigError (naming both versions) otherwise.
+    explicit AdminStore(std::string dsn);
+
+    /// Stores a new gateway (`gateway.id` is ignored) and returns it as stored, with its id.
+    /// ValidationError when the name is taken or a column constraint refuses a value.
+    common::GatewayConfig addGateway(const common::GatewayConfig& gateway);
+    /// All gateways, by name.
+    std::vector<common::GatewayConfig> listGateways() const;
+    std::optional<common::GatewayConfig> findGateway(const std::string& name) const;
+    /// ValidationError when there is no such gateway or routes still use it.
+    void removeGateway(const std::string& name);
+
+    /// Stores a route to an existing termination gateway (`route.gateway` is its name) and
+    /// returns it with its id. ValidationError when the gateway does not exist or is an
+    /// origination gateway, or the same prefix already routes to it.
+    common::RouteConfig addRoute(const common::RouteConfig& route);
+    /// All routes, by prefix, priority, id.
+    std::vector<common::RouteConfig> listRoutes() const;
+    /// ValidationError when there is no route with this id.
+    void removeRoute(std::int64_t id);
+
+    /// CDRs matching `query`, newest (setup_at) first, at most `query.limit`.
+    std::vector<CdrRow> queryCdrs(const CdrQuery& query) const;
+
+private:
+    std::string dsn_;
+};
+
+}  // namespace ss::cdr

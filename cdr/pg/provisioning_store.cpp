@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: Apache-2.0
+// Gateways, routes and parameters: the switch's snapshot load and swctl's changes.
+
+#include "cdr/admin_store.h"
+#include "cdr/errors.h"
+#include "cdr/pg/pg_util.h"
+#include "cdr/store.h"
+
+#include <pqxx/pqxx>
+
+#include <nlohmann/json.hpp>
+
+namespace ss::cdr {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kGatewayColumns =
+    "id, name, role, host, port, transport, capacity, cps, site, prefix_strip, prefix_add, "
+    "enabled, options::text";
+
+common::GatewayConfig toGateway(const pqxx::row& row)
+{
+    common::GatewayConfig gw;
+    gw.id = row[0].as<std::int64_t>();
+    gw.name = row[1].as<std::string>();
+    if (!common::parseGatewayRole(row[2].as<std::string>(), gw.role)) {
+        throw ConfigError("gateway " + gw.name + ": unknown role " + row[2].as<std::string>());
+    }
+    gw.host = row[3].as<std::string>();
+    gw.port = static_cast<std::uint16_t>(row[4].as<int>());
+    if (!common::parseTransport(row[5].as<std::string>(), gw.transport)) {
+        throw ConfigError("gateway " + gw.name + ": unknown transport " +
+                          row[5].as<std::string>());
+    }
+    gw.capacity = row[6].as<int>();
+    gw.cps = row[7].as<int>();
+    gw.site = row[8].as<std::string>();
+    gw.prefixStrip = row[9].as<int>();
+    gw.prefixAdd = row[10].as<std::string>();
+    gw.enabled = row[11].as<bool>();
+    const json options = json::parse(row[12].as<std::string>());
+    for (const auto& [key, value] : options.items()) {
+        gw.options[key] = value.is_string() ? value.get<std::string>() : value.dump();
+    }
+    return gw;
+}
+
+common::RouteConfig toRoute(const pqxx::row& row)
+{
+    common::RouteConfig route;
+    route.id = row[0].as<std::int64_t>();
+    route.prefix = row[1].as<std::string>();
+    route.gateway = row[2].as<std::string>();
+    route.priority = row[3].as<int>();
+    route.weight = row[4].as<int>();
+    return route;
+}
+
+constexpr const char* kRouteSelect =
+    "SELECT r.id, r.prefix, g.name, r.priority, r.weight FROM route r "
+    "JOIN gateway g ON g.id = r.gateway_id ";
+
+std::vector<common::GatewayConfig> selectGateways(pqxx::transaction_base& txn)
+{
+    std::vector<common::GatewayConfig> out;
+    for (const auto& row :
+         txn.exec(std::string("SELECT ") + kGatewayColumns + " FROM gateway ORDER BY name")) {
+        out.push_back(toGateway(row));
+    }
+    return out;
+}
+
+std::vector<common::RouteConfig> selectRoutes(pqxx::transaction_base& txn)
+{
+    std::vector<common::RouteConfig> out;
+    for (const auto& row : txn.exec(std::string(kRouteSelect) +
+                                    "ORDER BY r.prefix, r.priority, r.id")) {
+        out.push_back(toRoute(row));
+    }
+    return out;
+}
+
+// A CHECK the swctl validation should have caught; still say which value was refused.
+[[noreturn]] void refusedByConstraint(const pqxx::sql_error& e, const std::string& what)
+{
+    throw ValidationError("", "", what + " refused by the database: " + pg::oneLine(e.what()));
+}
+
+}  // namespace
+
+common::Provisioning loadProvisioning(const std::string& dsn)
+{
+    pg::requireExpectedSchema(pg::readSchemaVersion(dsn));
+    try {
+        pqxx::connection conn(dsn);
+        // One snapshot for all three tables, so a route never names a gateway we did not load.
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> txn(conn);
+        common::Provisioning out;
+        out.gateways = selectGateways(txn);
+        out.routes = selectRoutes(txn);
+        for (const auto& row : txn.exec("SELECT name, value FROM param")) {
+            out.params[row[0].as<std::string>()] = row[1].as<std::string>();
+        }
+        txn.commit();
+        return out;
+    } catch (...) {
+        pg::rethrowDbError("loading provisioning");
+    }
+}
+
+AdminStore::AdminStore(std::string dsn) : dsn_(std::move(dsn))
+{
+    pg::requireExpectedSchema(pg::readSchemaVersion(dsn_));
+}
+
+common::GatewayConfig AdminStore::addGateway(const common::GatewayConfig& gw)
+{
+    json options = json::object();
+    for (const auto& [key, value] : gw.options) {
+        options[key] = value;
+    }
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::work txn(conn);
+        const auto row = txn.exec_params1(
+            std::string("INSERT INTO gateway (name, role, host, port, transport, capacity, cps, "
+                        "site, prefix_strip, prefix_add, enabled, options) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb) "
+                        "RETURNING ") +
+                kGatewayColumns,
+            gw.name, common::toString(gw.role), gw.host, static_cast<int>(gw.port),
+            common::toString(gw.transport), gw.capacity, gw.cps, gw.site, gw.prefixStrip,
+            gw.prefixAdd, gw.enabled, options.dump());
+        auto stored = toGateway(row);
+        txn.commit();
+        return stored;
+    } catch (const pqxx::unique_violation&) {
+        throw invalidValue("NAME", gw.name, "a name no other gateway has (this one exists)");
+    } catch (const pqxx::check_violation& e) {
+        refusedByConstraint(e, "gateway " + gw.name);
+    } catch (const pqxx::data_exception& e) {
+        refusedByConstraint(e, "gateway " + gw.name);
+    } catch (...) {
+        pg::rethrowDbError("adding gateway " + gw.name);
+    }
+}
+
+std::vector<common::GatewayConfig> AdminStore::listGateways() const
+{
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::read_transaction txn(conn);
+        return selectGateways(txn);
+    } catch (...) {
+        pg::rethrowDbError("listing gateways");
+    }
+}
+
+std::optional<common::GatewayConfig> AdminStore::findGateway(const std::string& name) const
+{
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::read_transaction txn(conn);
+        const auto result = txn.exec_params(
+            std::string("SELECT ") + kGatewayColumns + " FROM gateway WHERE name = $1", name);
+        if (result.empty()) {
+            return std::nullopt;
+        }
+        return toGateway(result[0]);
+    } catch (...) {
+        pg::rethrowDbError("reading gateway " + name);
+    }
+}
+
+void AdminStore::removeGateway(const std::string& name)
+{
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::work txn(conn);
+        const auto gw = txn.exec_params("SELECT id FROM gateway WHERE name = $1 FOR UPDATE", name);
+        if (gw.empty()) {
+            throw invalidValue("NAME", name, "the name of an existing gateway");
+        }
+        const auto routes = txn.exec_params1("SELECT count(*) FROM route WHERE gateway_id = $1",
+                                             gw[0][0].as<std::int64_t>())[0]
+                                .as<long>();
+        if (routes > 0) {
+            throw ValidationError("NAME", name,
+                                  "NAME: \"" + name + "\" cannot be removed; " +
+                                      std::to_string(routes) +
+                                      " route(s) still use it (swctl route list; swctl route "
+                                      "remove ID)");
+        }
+        txn.exec_params0("DELETE FROM gateway WHERE name = $1", name);
+        txn.commit();
+    } catch (const pqxx::foreign_key_violation&) {
+        // A route was added between our check and the delete.
+        throw ValidationError("NAME", name,
+                              "NAME: \"" + name + "\" cannot be removed; routes still use it");
+    } catch (...) {
+        pg::rethrowDbError("removing gateway " + name);
+    }
+}
+
+common::RouteConfig AdminStore::addRoute(const common::RouteConfig& route)
+{
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::work txn(conn);
+        const auto gw = txn.exec_params("SELECT id, role FROM gateway WHERE name = $1 FOR SHARE",
+                                        route.gateway);
+        if (gw.empty()) {
+            throw invalidValue("--gateway", route.gateway, "the name of an existing gateway");
+        }
+        if (gw[0][1].as<std::string>() != "termination") {
+            throw invalidValue("--gateway", route.gateway,
+                               "a termination gateway (this one is " +
+                                   gw[0][1].as<std::string>() + ")");
+        }
+        const auto row = txn.exec_params1(
+            "INSERT INTO route (prefix, gateway_id, priority, weight) VALUES ($1, $2, $3, $4) "
+            "RETURNING id",
+            route.prefix, gw[0][0].as<std::int64_t>(), route.priority, route.weight);
+        common::RouteConfig stored = route;
+        stored.id = row[0].as<std::int64_t>();
+        txn.commit();
+        return stored;
+    } catch (const pqxx::unique_violation&) {
+        throw invalidValue("--prefix", route.prefix,
+                           "a prefix not yet routed to gateway " + route.gateway);
+    } catch (const pqxx::check_violation& e) {
+        refusedByConstraint(e, "route " + route.prefix);
+    } catch (const pqxx::data_exception& e) {
+        refusedByConstraint(e, "route " + route.prefix);
+    } catch (...) {
+        pg::rethrowDbError("adding route " + route.prefix);
+    }
+}
+
+std::vector<common::RouteConfig> AdminStore::listRoutes() const
+{
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::read_transaction txn(conn);
+        return selectRoutes(txn);
+    } catch (...) {
+        pg::rethrowDbError("listing routes");
+    }
+}
+
+void AdminStore::removeRoute(std::int64_t id)
+{
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::work txn(conn);
+        if (txn.exec_params("DELETE FROM route WHERE id = $1 RETURNING id", id).empty()) {
+            throw invalidValue("ID", std::to_string(id), "the id of an existing route");
+        }
+        txn.commit();
+    } catch (...) {
+        pg::rethrowDbError("removing route " + std::to_string(id));
+    }
+}
+
+}  // namespace ss::cdr

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cdr/cdr_writer.h"
+#include "cdr/errors.h"
+#include "cdr/store.h"
+#include "cdr/time_format.h"
+#include "pg_fixture.h"
+
+#include <filesystem>
+
+namespace ss::pgtest {
+namespace {
+
+using namespace std::chrono_literals;
+
+class PgCdrSink : public PgTest {
+protected:
+    void SetUp() override
+    {
+        PgTest::SetUp();
+        if (!IsSkipped() && !HasFailure()) {
+            migrateSchema();
+            sink_ = cdr::makePgCdrSink(dsn_);
+        }
+    }
+    // A timestamptz column as ISO-8601 UTC with milliseconds, computed by PostgreSQL.
+    static std::string iso(const std::string& column)
+    {
+        return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+    }
+    std::unique_ptr<cdr::CdrSink> sink_;
+};
+
+TEST_F(PgCdrSink, WritesTheCallAndItsAttemptsWithMillisecondTimes)
+{
+    const auto r = makeRecord(1);
+    sink_->write({r});
+
+    const auto row = sql("SELECT node, call_id, caller, callee, callee_out, origin_gateway, "
+                         "origin_addr, term_gateway, term_addr, attempts, " +
+                         iso("setup_at") + ", " + iso("ring_at") + ", " + iso("answer_at") +
+                         ", " + iso("end_at") +
+                         ", pdd_ms, hold_ms, end_direction, end_reason, disposition, sip_code, "
+                         "sip_reason, q850_cause, setup_at = date_trunc('milliseconds', "
+                         "setup_at) FROM cdr")[0];
+    EXPECT_EQ(row[0].as<std::string>(), "node-a");
+    EXPECT_EQ(row[1].as<std::string>(), "call-1");
+    EXPECT_EQ(row[2].as<std::string>(), "4930123");
+    EXPECT_EQ(row[3].as<std::string>(), "49891");
+    EXPECT_EQ(row[4].as<std::string>(), "00491");
+    EXPECT_EQ(row[5].as<std::string>(), "orig1");
+    EXPECT_EQ(row[6].as<std::string>(), "10.0.0.1:5060");
+    EXPECT_EQ(row[7].as<std::string>(), "term2");
+    EXPECT_EQ(row[8].as<std::string>(), "10.0.1.2:5060");
+    EXPECT_EQ(row[9].as<int>(), 2);
+    // 2026-01-01T00:00:01.123456Z: stored truncated to the millisecond.
+    EXPECT_EQ(row[10].as<std::string>(), "2026-01-01T00:00:01.123Z");
+    EXPECT_EQ(row[11].as<std::string>(), "2026-01-01T00:00:02.623Z");
+    EXPECT_EQ(row[12].as<std::string>(), "2026-01-01T00:00:04.373Z");
+    EXPECT_EQ(row[13].as<std::string>(), "2026-01-01T00:01:04.373Z");
+    EXPECT_EQ(row[14].as<long>(), 1500);
+    EXPECT_EQ(row[15].as<long>(), 60000);
+    EXPECT_EQ(row[16].as<std::string>(), "callee");
+    EXPECT_EQ(row[17].as<std::string>(), "callee_bye");
+    EXPECT_EQ(row[18].as<std::string>(), "recv_bye");
+    EXPECT_EQ(row[19].as<int>(), 200);
+    EXPECT_EQ(row[20].as<std::string>(), "OK");
+    EXPECT_EQ(row[21].as<int>(), 16);
+    EXPECT_TRUE(row[22].as<bool>());
+
+    const auto attempts =
+        sql("SELECT a.seq, a.gateway, a.addr, a.transport, " + iso("a.started_at") + ", " +
+            iso("a.ended_at") +
+            ", a.sip_code, a.outcome FROM cdr_attempt a JOIN cdr c ON c.id = a.cdr_id "
+            "ORDER BY a.seq");
+    ASSERT_EQ(attempts.size(), 2u);
+    EXPECT_EQ(attempts[0][0].as<int>(), 1);
+    EXPECT_EQ(attempts[0][1].as<std::string>(), "term1");
+    EXPECT_EQ(attempts[0][2].as<std::string>(), "10.0.1.1:5060");
+    EXPECT_EQ(attempts[0][3].as<std::string>(), "udp");
+    EXPECT_EQ(attempts[0][4].as<std::string>(), "2026-01-01T00:00:01.133Z");
+    EXPECT_EQ(attempts[0][5].as<std::string>(), "2026-01-01T00:00:01.633Z");
+    EXPECT_EQ(attempts[0][6].as<int>(), 503);
+    EXPECT_EQ(attempts[0][7].as<std::string>(), "rejected");
+    EXPECT_EQ(attempts[1][3].as<std::string>(), "tcp");
+    EXPECT_EQ(attempts[1][6].as<int>(), 200);
+    EXPECT_EQ(attempts[1][7].as<std::string>(), "answered");
+}
+
+TEST_F(PgCdrSink, StoresAbsentTimesAsNull)
+{
+    auto r = makeRecord(1);
+    r.ringAt.reset();
+    r.answerAt.reset();
+    r.attempts.clear();
+    sink_->write({r});
+    EXPECT_EQ(scalar("SELECT ring_at IS NULL AND answer_at IS NULL AND hold_ms = 0 AND "
+                     "pdd_ms = 0 AND attempts = 0 FROM cdr"),
+              "t");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr_attempt"), "0");
+}
+
+TEST_F(PgCdrSink, IgnoresACallAlreadyStoredForTheSameNode)
+{
+    sink_->write({makeRecord(1)});
+    auto again = makeRecord(1);
+    again.caller = "changed";
+    sink_->write({again, makeRecord(2)});
+    sink_->write({makeRecord(3), makeRecord(3)});  // twice in one batch
+
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr"), "3");
+    EXPECT_EQ(scalar("SELECT caller FROM cdr WHERE call_id = 'call-1'"), "4930123");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr_attempt"), "6");
+
+    auto otherNode = makeRecord(1);
+    otherNode.node = "node-b";
+    sink_->write({otherNode});
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr WHERE call_id = 'call-1'"), "2");
+}
+
+TEST_F(PgCdrSink, ARowTheDatabaseRefusesDoesNotBlockTheOthers)
+{
+    auto bad = makeRecord(2);
+    bad.disposition = "not_a_disposition";
+    EXPECT_NO_THROW(sink_->write({makeRecord(1), bad, makeRecord(3)}));
+    EXPECT_EQ(scalar("SELECT string_agg(call_id, ',' ORDER BY call_id) FROM cdr"),
+              "call-1,call-3");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr_attempt"), "4");
+}
+
+TEST_F(PgCdrSink, StoresTextThatIsNotValidUtf8OrHasNul)
+{
+    auto r = makeRecord(1);
+    r.caller = std::string("49\0\xff", 4);
+    sink_->write({r});
+    EXPECT_EQ(scalar("SELECT caller FROM cdr"), "49\xEF\xBF\xBD");
+}
+
+TEST_F(PgCdrSink, ReconnectsAfterTheConnectionIsKilled)
+{
+    sink_->write({makeRecord(1)});
+    sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()");
+    try {
+        sink_->write({makeRecord(2)});
+    } catch (const ConfigError&) {
+        // The batch that meets the dead connection may fail; the next one reconnects.
+        sink_->write({makeRecord(2)});
+    }
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr"), "2");
+}
+
+TEST(PgCdrSinkOffline, UnreachableDatabaseIsDbUnavailable)
+{
+    auto sink = cdr::makePgCdrSink(kUnreachableDsn);
+    EXPECT_THROW(sink->write({makeRecord(1)}), cdr::DbUnavailable);
+}
+
+// The writer in front of PostgreSQL: a DSN that fails spools; the next writer with a working
+// DSN replays into PostgreSQL, each call once.
+TEST_F(PgCdrSink, CdrsSpooledWhileTheDatabaseWasDownReachItLater)
+{
+    const std::string spoolDir = ::testing::TempDir() + "ss_pg_spool_" + dbName_;
+    cdr::CdrWriterConfig config;
+    config.spoolDir = spoolDir;
+    config.retryInitial = 1h;
+    {
+        auto down = cdr::makeCdrWriter(cdr::makePgCdrSink(kUnreachableDsn), config);
+        for (int n = 1; n <= 50; ++n) {
+            down->submit(makeRecord(n));
+        }
+        down->stop();
+    }
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr"), "0");
+    {
+        auto up = cdr::makeCdrWriter(cdr::makePgCdrSink(dsn_), config);
+        for (int n = 51; n <= 100; ++n) {
+            up->submit(makeRecord(n));
+        }
+        up->stop();  // the start-up replay completes before the writer stops
+    }
+    EXPECT_EQ(scalar("SELECT count(DISTINCT call_id) FROM cdr"), "100");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr"), "100");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr_attempt"), "200");
+    std::filesystem::remove_all(spoolDir);
+}
+
+}  // namespace
+}  // namespace ss::pgtest

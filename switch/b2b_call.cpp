@@ -118,6 +118,11 @@ void B2bCall::start()
         return;
     }
     candidates_ = table_->candidates(request_.requestUser);
+    // A gateway whose PUBLISH heartbeat lapsed is out of routing until it publishes again.
+    const auto nowMono = manager_.clock().monotonicNow();
+    std::erase_if(candidates_, [&](const routing::Candidate& c) {
+        return !manager_.availability().usable(c.gateway->name, nowMono);
+    });
     if (candidates_.empty()) {
         rejectCaller(404, "No Route", cdr::EndDirection::Switch, "no_route");
         return;

@@ -70,6 +70,11 @@ void CallManager::onOutOfDialogRequest(ServerTxnId txn, const SipRequest& req)
         respondSimple(txn, 200, "OK");
         return;
     }
+    if (req.method == "PUBLISH" && table_) {
+        stack_.respond(txn, publish_.handle(req, *table_, *params_));
+        stack_.releaseServerTxn(txn);
+        return;
+    }
     if (!req.to.tag.empty()) {
         respondSimple(txn, 481, "Call/Transaction Does Not Exist");
         return;

@@ -6,7 +6,9 @@
 #include "common/params.h"
 #include "common/timer_service.h"
 #include "routing/routing_table.h"
+#include "routing/gateway_availability.h"
 #include "switch/b2b_call.h"
+#include "switch/publish_handler.h"
 #include "switch/sip_stack.h"
 
 #include <functional>
@@ -61,6 +63,8 @@ public:
     common::TimerService& timers() { return timers_; }
     const CallManagerConfig& config() const { return config_; }
     spdlog::logger& log() { return *log_; }
+    /// Live availability (PUBLISH heartbeats) consulted when a call picks its gateways.
+    const routing::GatewayAvailability& availability() const { return availability_; }
     void emitCdr(cdr::CdrRecord&& record) { cdrSink_(std::move(record)); }
     void bindServerTxn(ServerTxnId txn, B2bCall* call) { serverTxns_[txn] = call; }
     void bindClientTxn(ClientTxnId txn, B2bCall* call) { clientTxns_[txn] = call; }
@@ -94,6 +98,8 @@ private:
     std::shared_ptr<const common::SwitchParams> params_ =
         std::make_shared<const common::SwitchParams>(common::SwitchParams::fromStored({}));
     bool accepting_ = true;
+    routing::GatewayAvailability availability_;
+    PublishHandler publish_{clock_, availability_};
     std::unordered_map<B2bCall*, std::unique_ptr<B2bCall>> calls_;
     std::unordered_map<ServerTxnId, B2bCall*> serverTxns_;
     std::unordered_map<ClientTxnId, B2bCall*> clientTxns_;

@@ -60,6 +60,10 @@ struct SipRequest {
     std::string body;
     std::vector<SipHeader> relayHeaders;  // end-to-end headers worth copying to the other leg
     SessionTimerFields timer;
+    // RFC 3903 (PUBLISH)
+    std::int64_t expires = -1;  // Expires header in seconds, -1 when absent
+    std::string sipIfMatch;     // SIP-If-Match entity tag
+    std::string event;          // Event package
 };
 
 /// A SIP response as the call layer sees it (received, or to be sent).

@@ -155,6 +155,15 @@ SipRequest toRequest(nta_incoming_t* irq, const sip_t* sip)
     fillBody(sip, req.contentType, req.body);
     collectHeaders(sip, req.relayHeaders);
     fillTimer(sip, req.timer);
+    if (sip->sip_expires != nullptr) {
+        req.expires = static_cast<std::int64_t>(sip->sip_expires->ex_delta);
+    }
+    if (sip->sip_if_match != nullptr) {
+        req.sipIfMatch = str(sip->sip_if_match->g_string);
+    }
+    if (sip->sip_event != nullptr) {
+        req.event = str(sip->sip_event->o_type);
+    }
 
     msg_t* msg = nta_incoming_getrequest(irq);
     if (msg != nullptr) {

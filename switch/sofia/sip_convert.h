@@ -17,7 +17,7 @@ struct nta_outgoing_s;
 namespace ss::sig {
 
 /// What we answer in Allow (RFC 3261 §20.5).
-inline constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO";
+inline constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PUBLISH";
 /// What we answer in Supported (RFC 3261 §20.37).
 inline constexpr const char* kSupported = "timer";
 

@@ -25,6 +25,7 @@ void FakeSipStack::respond(sig::ServerTxnId txn, const sig::SipResponse& resp)
     c.txn = txn;
     c.status = resp.status;
     c.body = resp.body;
+    c.response = resp;
     sent.push_back(c);
     statusByTxn_[txn] = resp.status;
 }

@@ -25,6 +25,7 @@ public:
         std::string body;
         sig::SipRequest request;  // StartDialog / SendInDialog
         sig::NewDialog newDialog;  // StartDialog
+        sig::SipResponse response;  // Respond
     };
 
     sig::DialogId acceptDialog(sig::ServerTxnId txn) override;

@@ -868,3 +868,109 @@ TEST_F(SessionTest, KeepAliveOffMeansNothingIsSent)
     timers_.advance(std::chrono::hours(10));
     EXPECT_TRUE(stack_.ofKind(Kind::SendInDialog).empty());
 }
+
+// ---- SS_SIP_PUBLISH_EXPIRE heartbeats (issue 3) ----
+
+namespace {
+
+class PublishTest : public TimerTest {
+protected:
+    /// Sends a PUBLISH from `ip` and returns the response.
+    ss::sig::SipResponse publish(const std::string& ip, std::int64_t expires,
+                                 const std::string& ifMatch = "", bool withBody = true)
+    {
+        SipRequest req = request("PUBLISH");
+        req.sourceIp = ip;
+        req.event = "presence";
+        req.expires = expires;
+        req.sipIfMatch = ifMatch;
+        if (withBody) {
+            req.contentType = "application/pidf+xml";
+            req.body = "<presence/>";
+        }
+        const auto txn = stack_.newServerTxn();
+        manager_.onOutOfDialogRequest(txn, req);
+        return stack_.ofKind(Kind::Respond).back().response;
+    }
+
+    static std::string header(const ss::sig::SipResponse& r, const std::string& name)
+    {
+        for (const auto& h : r.relayHeaders) {
+            if (h.name == name) {
+                return h.value;
+            }
+        }
+        return {};
+    }
+
+    /// The gateway host the next call is sent to first.
+    std::string nextCallTarget()
+    {
+        startCall();
+        const auto host = stack_.ofKind(Kind::StartDialog).back().newDialog.target.host;
+        manager_.onCancel(aInvite_);
+        manager_.onResponse(bInvite_, response(487));
+        return host;
+    }
+};
+
+}  // namespace
+
+TEST_F(PublishTest, UnknownAddressesGet403AndOriginationGatewaysCannotPublish)
+{
+    EXPECT_EQ(publish("203.0.113.50", 60).status, 403);
+    EXPECT_EQ(publish("192.0.2.10", 60).status, 403);  // origination only
+}
+
+TEST_F(PublishTest, InitialPublicationGetsAnEtagAndAnExpiresCappedByTheParameter)
+{
+    setParams({{"SS_SIP_PUBLISH_EXPIRE", "600"}});
+    auto r = publish("198.51.100.1", 3600);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_FALSE(header(r, "SIP-ETag").empty());
+    EXPECT_EQ(header(r, "Expires"), "600");
+    r = publish("198.51.100.1", 120);
+    EXPECT_EQ(header(r, "Expires"), "120");
+}
+
+TEST_F(PublishTest, LapsedGatewayLeavesRoutingUntilItPublishesAgain)
+{
+    EXPECT_EQ(nextCallTarget(), "198.51.100.1");
+    auto r = publish("198.51.100.1", 60);
+    ASSERT_EQ(r.status, 200);
+    timers_.advance(59s);
+    EXPECT_EQ(nextCallTarget(), "198.51.100.1");
+    timers_.advance(2s);  // lapsed, unrenewed
+    EXPECT_EQ(nextCallTarget(), "198.51.100.2");
+    EXPECT_EQ(publish("198.51.100.1", 60).status, 200);
+    EXPECT_EQ(nextCallTarget(), "198.51.100.1");
+}
+
+TEST_F(PublishTest, RefreshByEtagExtendsAndRemovalWithdraws)
+{
+    auto r = publish("198.51.100.1", 60);
+    const auto etag = header(r, "SIP-ETag");
+    timers_.advance(50s);
+    r = publish("198.51.100.1", 60, etag, false);
+    ASSERT_EQ(r.status, 200);
+    const auto etag2 = header(r, "SIP-ETag");
+    EXPECT_NE(etag2, etag);  // RFC 3903 §6: a new entity tag per refresh
+    timers_.advance(50s);    // 100 s after the first, 50 after the refresh
+    EXPECT_EQ(nextCallTarget(), "198.51.100.1");
+    EXPECT_EQ(publish("198.51.100.1", 60, etag, false).status, 412);  // stale tag
+    EXPECT_EQ(publish("198.51.100.1", 0, etag2, false).status, 200);
+    EXPECT_EQ(nextCallTarget(), "198.51.100.2");
+}
+
+TEST_F(PublishTest, MalformedPublicationsAreRefused)
+{
+    SipRequest noEvent = request("PUBLISH");
+    noEvent.sourceIp = "198.51.100.1";
+    noEvent.body = "x";
+    const auto txn = stack_.newServerTxn();
+    manager_.onOutOfDialogRequest(txn, noEvent);
+    EXPECT_EQ(stack_.lastStatus(txn), 489);
+    EXPECT_EQ(publish("198.51.100.1", 60, "", false).status, 400);      // initial without body
+    EXPECT_EQ(publish("198.51.100.1", 60, "nosuchtag", false).status, 412);
+    EXPECT_EQ(nextCallTarget(), "198.51.100.1");  // never published: unaffected
+}

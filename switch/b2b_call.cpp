@@ -408,8 +408,8 @@ void B2bCall::onResponse(ClientTxnId txn, const SipResponse& resp)
 void B2bCall::onInviteResponse(const SipResponse& resp)
 {
     if (resp.status < 200) {
-        if (state_ == State::Cancelling) {
-            return;
+        if (state_ != State::Calling && state_ != State::Early) {
+            return;  // late (after the 2xx) or while cancelling: ignored (RFC 3261 §13.2.2.1)
         }
         if (resp.status == 100) {
             enterPhase(Phase::Trying);

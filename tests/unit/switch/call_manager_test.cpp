@@ -974,3 +974,14 @@ TEST_F(PublishTest, MalformedPublicationsAreRefused)
     EXPECT_EQ(publish("198.51.100.1", 60, "nosuchtag", false).status, 412);
     EXPECT_EQ(nextCallTarget(), "198.51.100.1");  // never published: unaffected
 }
+
+TEST_F(CallManagerTest, AProvisionalAfterTheAnswerIsIgnored)
+{
+    answerCall();
+    const auto responses = stack_.ofKind(Kind::Respond).size();
+    manager_.onResponse(bInvite_, response(183, kSdp));
+    EXPECT_EQ(stack_.ofKind(Kind::Respond).size(), responses);
+    const auto bye = stack_.newServerTxn();
+    manager_.onDialogRequest(aDialog(), bye, request("BYE"));
+    EXPECT_EQ(onlyCdr().endReason, "caller_bye");  // still a confirmed call
+}

@@ -24,6 +24,16 @@ std::string hostPort(const std::string& host, std::uint16_t port)
 
 bool isSuccess(int code) { return code >= 200 && code < 300; }
 
+/// RFC 3262 for a gateway: its `enable-100rel` option, else SS_SIP_ENABLE_100REL.
+bool use100rel(const common::GatewayConfig& gw, const common::SwitchParams& params)
+{
+    auto it = gw.options.find("enable-100rel");
+    if (it != gw.options.end() && (it->second == "on" || it->second == "off")) {
+        return it->second == "on";
+    }
+    return params.enable100rel;
+}
+
 }  // namespace
 
 const char* toString(B2bCall::State state)
@@ -111,6 +121,16 @@ void B2bCall::start()
         transition(State::Done);
         return;
     }
+    if (request_.requires100rel && !use100rel(origin_, *params_)) {
+        // RFC 3261 §8.2.2.3. No CDR, as for 422: the caller retries without it.
+        auto unsupported = reply(420, "Bad Extension");
+        unsupported.relayHeaders.push_back({"Unsupported", "100rel"});
+        manager_.stack().respond(aInvite_, unsupported);
+        transition(State::Done);
+        return;
+    }
+    reliableToCaller_ = use100rel(origin_, *params_) &&
+                        (request_.supports100rel || request_.requires100rel);
     session(Leg::A).allowsUpdate = request_.timer.allowsUpdate;
     noteSdp(Leg::A, request_.body);
     if (request_.requestUser.empty()) {
@@ -158,6 +178,7 @@ void B2bCall::tryNextGateway()
     dialog.requestUri = ruri;
     dialog.target = {gw.host, gw.port, gw.transport};
     dialog.callerRetransmits = gw.transport == common::Transport::Udp;
+    dialog.offer100rel = use100rel(gw, *params_);
 
     SipRequest invite;
     invite.method = "INVITE";
@@ -427,7 +448,11 @@ void B2bCall::onInviteResponse(const SipResponse& resp)
             aDialog_ = manager_.stack().acceptDialog(aInvite_);
             manager_.bindDialog(aDialog_, this, Leg::A);
         }
-        manager_.stack().respond(aInvite_, relayOf(resp));
+        // 100rel is per leg: reliable towards the caller when it can do it, whatever the
+        // callee did (the B-leg's PRACKs are the stack's).
+        auto early = relayOf(resp);
+        early.reliable = reliableToCaller_;
+        manager_.stack().respond(aInvite_, early);
         transition(State::Early);
         return;
     }

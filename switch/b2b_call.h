@@ -185,6 +185,7 @@ private:
     UasSessionDecision aSession_;     // the caller's INVITE, negotiated
     std::uint32_t uacMinSe_ = 90;     // raised by a 422 from the callee side
     bool retried422_ = false;
+    bool reliableToCaller_ = false;   // 18x to the caller go out reliably (RFC 3262)
     std::array<LegSession, 2> legs_;  // [A, B]
     std::vector<routing::Candidate> candidates_;
     std::size_t nextCandidate_ = 0;

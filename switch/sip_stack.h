@@ -60,6 +60,9 @@ struct SipRequest {
     std::string body;
     std::vector<SipHeader> relayHeaders;  // end-to-end headers worth copying to the other leg
     SessionTimerFields timer;
+    // RFC 3262
+    bool supports100rel = false;  // Supported: 100rel
+    bool requires100rel = false;  // Require: 100rel
     // RFC 3903 (PUBLISH)
     std::int64_t expires = -1;  // Expires header in seconds, -1 when absent
     std::string sipIfMatch;     // SIP-If-Match entity tag
@@ -77,6 +80,9 @@ struct SipResponse {
     bool internal = false;
     std::vector<SipHeader> relayHeaders;  // received: end-to-end headers; sent: extra headers
     SessionTimerFields timer;
+    /// Sent: a 18x to send reliably (RFC 3262; the stack retransmits it until PRACKed and holds
+    /// back a 2xx while a PRACK for SDP is missing). Received: it came with RSeq.
+    bool reliable = false;
 };
 
 /// A response with no body: `reply(486, "Busy Here")`.
@@ -117,6 +123,8 @@ struct NewDialog {
     /// INVITE out by itself; the caller sends further copies with retransmit() on its own
     /// schedule (SS_SIP_RESEND_INTERVAL) and releases the transaction when it gives up.
     bool callerRetransmits = false;
+    /// Offer RFC 3262 (Supported: 100rel); reliable 18x are then PRACKed by the stack.
+    bool offer100rel = false;
 };
 
 /// Events from the stack. Thread: sip-loop (every method).

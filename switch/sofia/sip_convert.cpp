@@ -155,6 +155,8 @@ SipRequest toRequest(nta_incoming_t* irq, const sip_t* sip)
     fillBody(sip, req.contentType, req.body);
     collectHeaders(sip, req.relayHeaders);
     fillTimer(sip, req.timer);
+    req.supports100rel = sip_has_feature(sip->sip_supported, "100rel") != 0;
+    req.requires100rel = sip_has_feature(sip->sip_require, "100rel") != 0;
     if (sip->sip_expires != nullptr) {
         req.expires = static_cast<std::int64_t>(sip->sip_expires->ex_delta);
     }
@@ -200,6 +202,7 @@ SipResponse toResponse(nta_outgoing_t* orq, const sip_t* sip)
     fillBody(sip, resp.contentType, resp.body);
     collectHeaders(sip, resp.relayHeaders);
     fillTimer(sip, resp.timer);
+    resp.reliable = sip->sip_rseq != nullptr;
     return resp;
 }
 

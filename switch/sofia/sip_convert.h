@@ -20,6 +20,7 @@ namespace ss::sig {
 inline constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PUBLISH";
 /// What we answer in Supported (RFC 3261 §20.37).
 inline constexpr const char* kSupported = "timer";
+inline constexpr const char* kSupported100rel = "timer, 100rel";
 
 /// The request `sip` received on `irq`, with its transport source address.
 SipRequest toRequest(nta_incoming_s* irq, const sip_s* sip);

@@ -180,6 +180,12 @@ int orqTrampoline(nta_outgoing_magic_t* magic, nta_outgoing_t* orq, const sip_t*
     return 0;
 }
 
+// The caller PRACKed a reliable 18x: answer 200 (RFC 3262 §3); the PRACK ends on this leg.
+int prackTrampoline(nta_reliable_magic_t*, nta_reliable_t*, nta_incoming_t*, const sip_t*) noexcept
+{
+    return 200;
+}
+
 void timerTrampoline(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) noexcept
 {
     try {
@@ -449,6 +455,16 @@ void SofiaRuntime::Impl::onOrqResponse(TxnCtx* ctx, nta_outgoing_t* orq, const s
         }
         nta_leg_client_reroute(ctx->leg->leg, sip->sip_record_route, sip->sip_contact,
                                resp.status >= 200);
+        if (resp.status < 200 && sip->sip_rseq != nullptr &&
+            sip_has_feature(sip->sip_require, "100rel")) {
+            // RFC 3262 §4: PRACK every reliable provisional on this leg. nta drops
+            // retransmitted and out-of-order RSeqs before they get here.
+            nta_outgoing_t* prack = nta_outgoing_prack(ctx->leg->leg, orq, nullptr, nullptr,
+                                                       nullptr, sip, TAG_END());
+            if (prack != nullptr) {
+                nta_outgoing_destroy(prack);  // runs to completion on its own
+            }
+        }
     }
     const ClientTxnId id = ctx->id;
     deliver([this, id, resp] { events_->onResponse(id, resp); });
@@ -490,6 +506,17 @@ void SofiaRuntime::Impl::respond(ServerTxnId txn, const SipResponse& resp)
                              (it->second.invite || nta_incoming_method(it->second.irq) ==
                                                        sip_method_update);
     const std::string extra = extraHeaders(resp.relayHeaders, resp.timer);
+    if (resp.reliable && resp.status > 100 && resp.status < 200 &&
+        nta_reliable_treply(
+            it->second.irq, prackTrampoline, nullptr, resp.status,
+            resp.reason.empty() ? nullptr : resp.reason.c_str(),
+            SIPTAG_CONTACT(contactHeader(home, it->second.transport)),
+            TAG_IF(!resp.contentType.empty(), SIPTAG_CONTENT_TYPE_STR(resp.contentType.c_str())),
+            TAG_IF(!resp.body.empty(), SIPTAG_PAYLOAD(payloadOf(home, resp.body))),
+            TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), TAG_END()) != nullptr) {
+        su_home_deinit(home);
+        return;  // otherwise the caller cannot do 100rel: send it unreliably below
+    }
     nta_incoming_treply(
         it->second.irq, resp.status, resp.reason.empty() ? nullptr : resp.reason.c_str(),
         TAG_IF(withContact, SIPTAG_CONTACT(contactHeader(home, it->second.transport))),
@@ -548,7 +575,8 @@ SipStack::Started SofiaRuntime::Impl::startDialog(const NewDialog& d, const SipR
         URL_STRING_MAKE(route.c_str()), SIP_METHOD_INVITE,
         URL_STRING_MAKE(d.requestUri.c_str()),
         SIPTAG_CONTACT(contactHeader(home, d.target.transport)),
-        SIPTAG_ALLOW_STR(kAllow), SIPTAG_SUPPORTED_STR(kSupported),
+        SIPTAG_ALLOW_STR(kAllow),
+        SIPTAG_SUPPORTED_STR(d.offer100rel ? kSupported100rel : kSupported),
         TAG_IF(!invite.contentType.empty(), SIPTAG_CONTENT_TYPE_STR(invite.contentType.c_str())),
         TAG_IF(!invite.body.empty(), SIPTAG_PAYLOAD(payloadOf(home, invite.body))),
         TAG_IF(!extra.empty(), SIPTAG_HEADER_STR(extra.c_str())), NTATAG_PASS_100(1),

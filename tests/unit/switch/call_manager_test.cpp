@@ -985,3 +985,54 @@ TEST_F(CallManagerTest, AProvisionalAfterTheAnswerIsIgnored)
     manager_.onDialogRequest(aDialog(), bye, request("BYE"));
     EXPECT_EQ(onlyCdr().endReason, "caller_bye");  // still a confirmed call
 }
+
+// ---- SS_SIP_ENABLE_100REL (issue 3) ----
+
+TEST_F(TimerTest, ReliableProvisionalsGoToACallerThatSupports100relWhenEnabled)
+{
+    setParams({{"SS_SIP_ENABLE_100REL", "on"}});
+    aInvite_ = stack_.newServerTxn();
+    auto req = invite("15551234", "192.0.2.10");
+    req.supports100rel = true;
+    manager_.onNewInvite(aInvite_, req);
+    latchB();
+    EXPECT_TRUE(stack_.ofKind(Kind::StartDialog).back().newDialog.offer100rel);
+    manager_.onResponse(bInvite_, response(183, kSdp2));
+    const auto early = stack_.ofKind(Kind::Respond).back();
+    EXPECT_EQ(early.status, 183);
+    EXPECT_TRUE(early.response.reliable);
+    EXPECT_EQ(early.body, kSdp2);  // early media SDP relayed
+}
+
+TEST_F(TimerTest, ProvisionalsStayUnreliableWhenDisabledOrUnsupported)
+{
+    startCall();  // 100rel off by default, caller does not support it
+    EXPECT_FALSE(stack_.ofKind(Kind::StartDialog).back().newDialog.offer100rel);
+    manager_.onResponse(bInvite_, response(180));
+    EXPECT_FALSE(stack_.ofKind(Kind::Respond).back().response.reliable);
+}
+
+TEST_F(TimerTest, CallerRequiring100relWhileItIsOffGets420AndNoCdr)
+{
+    aInvite_ = stack_.newServerTxn();
+    auto req = invite("15551234", "192.0.2.10");
+    req.requires100rel = true;
+    manager_.onNewInvite(aInvite_, req);
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 420);
+    EXPECT_TRUE(cdrs_.empty());
+    EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(TimerTest, PerGatewayOptionOverridesTheGlobalSetting)
+{
+    setParams({{"SS_SIP_ENABLE_100REL", "on"}});
+    ss::common::Provisioning p;
+    p.gateways.push_back(gw("orig", ss::common::GatewayRole::Origination, "192.0.2.10", 0));
+    auto t = gw("t1", ss::common::GatewayRole::Termination, "198.51.100.1");
+    t.options["enable-100rel"] = "off";
+    p.gateways.push_back(t);
+    p.routes.push_back({1, "", "t1", 10, 100});
+    manager_.setRoutingTable(ss::routing::RoutingTable::build(p));
+    startCall();
+    EXPECT_FALSE(stack_.ofKind(Kind::StartDialog).back().newDialog.offer100rel);
+}

@@ -40,6 +40,31 @@ std::shared_ptr<const ss::common::SwitchParams> paramsOf(const ss::common::Provi
     return params;
 }
 
+/// The signals softswitchd takes by sigwait on its signal thread (SIGUSR2 = internal wake-up).
+sigset_t handledSignals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR2}) {
+        sigaddset(&set, sig);
+    }
+    return set;
+}
+
+/// Installs a provisioning snapshot on the sip-loop: routing, parameters and stack timers
+/// together, so a call never sees routes from one snapshot and parameters from another.
+void install(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
+             const ss::common::Provisioning& provisioning)
+{
+    auto table = ss::routing::RoutingTable::build(provisioning);
+    auto params = paramsOf(provisioning);
+    runtime.post([&runtime, &calls, table, params] {
+        calls.setRoutingTable(table);
+        calls.setParams(params);
+        runtime.setStackTimers(params->stackTimers());
+    });
+}
+
 struct Options {
     std::string db;
     std::string sip = "udp:0.0.0.0:5060,tcp:0.0.0.0:5060";
@@ -151,12 +176,7 @@ int run(const Options& opt)
     // Signals are taken by one thread with sigwait (blocked everywhere else) and turned into
     // closures posted to the sip-loop.
     std::thread signals([&] {
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGHUP);
-        sigaddset(&set, SIGUSR2);
+        const sigset_t set = handledSignals();
         while (true) {
             int sig = 0;
             if (sigwait(&set, &sig) != 0) {
@@ -164,13 +184,7 @@ int run(const Options& opt)
             }
             if (sig == SIGHUP) {
                 try {
-                    auto fresh = ss::routing::RoutingTable::build(ss::cdr::loadProvisioning(dsn));
-                    auto params = paramsOf(fresh->provisioning());
-                    runtime.post([&runtime, &calls, fresh, params] {
-                        calls.setRoutingTable(fresh);
-                        calls.setParams(params);
-                        runtime.setStackTimers(params->stackTimers());
-                    });
+                    install(runtime, calls, ss::cdr::loadProvisioning(dsn));
                     log->info("SIGHUP: gateways, routes and parameters reloaded");
                 } catch (const std::exception& e) {
                     log->error("SIGHUP: reload failed, keeping the old routing: {}", e.what());
@@ -208,12 +222,7 @@ int run(const Options& opt)
 int main(int argc, char** argv)
 {
     // Block the signals we sigwait for before any thread exists, so every thread inherits it.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGUSR2);
+    const sigset_t set = handledSignals();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 

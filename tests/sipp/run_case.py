@@ -1,0 +1,593 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end SIPp case runner for softswitchd (CTest label `sipp`).
+
+One case = one manifest in tests/sipp/cases/NAME.json. For each case this script:
+  1. creates a fresh PostgreSQL database (random name) on the cluster given by SS_TEST_PG_URL
+     and runs `swctl db migrate` on it;
+  2. starts the UAS SIPp instances (the termination gateways) on free 127.0.0.1 ports and waits
+     until their sockets are bound;
+  3. provisions gateways and routes with swctl (before the daemon starts: it loads them once);
+  4. starts softswitchd on OS-assigned ports and waits for its ready file;
+  5. runs the UAC SIPp against the switch and checks its exit code (the scenario encodes the
+     expected final response and the SDP it must see);
+  6. polls the cdr/cdr_attempt rows until present and checks them against the manifest, and
+     `swctl cdr query` for the same call;
+  7. SIGTERMs the daemon (exit 0 expected), checks the CDR count again (no duplicates; none at
+     all for a case that expects no CDR), waits for the UAS instances and drops the database.
+Only processes this script started are signalled, by PID. Logs go to ARTIFACTS/<case>/.
+
+Exit status: 0 pass, 1 fail, 77 skipped (no SS_TEST_PG_URL outside CI).
+Python 3 standard library only.
+"""
+
+import argparse
+import ctypes
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import time
+import urllib.parse
+
+SKIP = 77
+PR_SET_PDEATHSIG = 1
+
+
+class CaseFailure(Exception):
+    pass
+
+
+class Deadline:
+    def __init__(self, seconds):
+        self.end = time.monotonic() + seconds
+        self.seconds = seconds
+
+    def left(self):
+        return self.end - time.monotonic()
+
+    def check(self, what):
+        if self.left() <= 0:
+            raise CaseFailure(f"case deadline ({self.seconds} s) passed while {what}")
+
+    def bound(self, seconds):
+        """The smaller of `seconds` and the time left in the case."""
+        return max(0.0, min(seconds, self.left()))
+
+
+def log(msg):
+    print(f"[run_case {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def die_with_parent():
+    # Children get SIGKILL if this runner dies (e.g. killed by CTest's TIMEOUT), so a timed-out
+    # case never leaves a daemon or SIPp behind.
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+# ----------------------------------------------------------------------------------------------
+# PostgreSQL helpers (psql; no driver needed)
+
+def dsn_with_dbname(url, dbname):
+    """`url` with its database replaced: works for URIs and keyword/value strings."""
+    if url.startswith("postgres://") or url.startswith("postgresql://"):
+        parts = urllib.parse.urlsplit(url)
+        return urllib.parse.urlunsplit(parts._replace(path="/" + dbname))
+    return f"{url} dbname={dbname}"
+
+
+def psql(dsn, sql, timeout=30):
+    proc = subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-d", dsn, "-c", sql],
+        capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise CaseFailure(f"psql failed ({proc.returncode}): {sql}\n{proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+CDR_SQL = """
+SELECT coalesce(json_agg(row_to_json(t) ORDER BY t.id), '[]'::json) FROM (
+  SELECT c.*,
+         (extract(epoch FROM c.end_at - c.answer_at) * 1000)::bigint AS x_answer_to_end_ms,
+         (c.ring_at IS NULL OR c.ring_at >= c.setup_at) AS x_ring_after_setup,
+         (c.answer_at IS NULL OR c.answer_at >= c.setup_at) AS x_answer_after_setup,
+         (c.end_at >= c.setup_at) AS x_end_after_setup,
+         (c.answer_at IS NULL OR c.end_at >= c.answer_at) AS x_end_after_answer,
+         (SELECT coalesce(json_agg(row_to_json(a) ORDER BY a.seq), '[]'::json)
+            FROM cdr_attempt a WHERE a.cdr_id = c.id) AS x_attempts
+  FROM cdr c) t
+"""
+
+
+# ----------------------------------------------------------------------------------------------
+# Ports and processes
+
+def free_port(kinds):
+    """A port free on 127.0.0.1 for every socket kind in `kinds` ('udp', 'tcp') at once."""
+    for _ in range(50):
+        socks = []
+        try:
+            first = socket.socket(socket.AF_INET,
+                                  socket.SOCK_DGRAM if kinds[0] == "udp" else socket.SOCK_STREAM)
+            socks.append(first)
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            for kind in kinds[1:]:
+                s = socket.socket(socket.AF_INET,
+                                  socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise CaseFailure(f"no free port for {kinds}")
+
+
+def port_bound(transport, ip, port):
+    """True when some socket is bound to ip:port (UDP) or listening there (TCP), per /proc."""
+    table = "/proc/net/udp" if transport == "udp" else "/proc/net/tcp"
+    want_ips = {socket.inet_aton(ip)[::-1].hex().upper(), "00000000"}
+    with open(table) as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local_ip, local_port = fields[1].split(":")
+            if int(local_port, 16) != port or local_ip not in want_ips:
+                continue
+            if transport == "tcp" and fields[3] != "0A":  # 0A = LISTEN
+                continue
+            return True
+    return False
+
+
+class Proc:
+    """A child process this runner owns: started here, signalled only by its PID."""
+
+    def __init__(self, name, argv, log_path, cwd, env=None):
+        self.name = name
+        self.argv = argv
+        self.log_path = log_path
+        self.logf = open(log_path, "wb")
+        self.popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.logf,
+                                      stderr=subprocess.STDOUT, cwd=cwd, env=env,
+                                      preexec_fn=die_with_parent)
+        log(f"started {name} pid {self.popen.pid}: {' '.join(argv)}")
+
+    @property
+    def pid(self):
+        return self.popen.pid
+
+    def running(self):
+        return self.popen.poll() is None
+
+    def wait(self, timeout):
+        try:
+            return self.popen.wait(timeout=max(timeout, 0.01))
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, sig=signal.SIGTERM, grace=5.0):
+        """Signal this PID (never a name or group); SIGKILL after `grace`. Returns the status."""
+        if self.running():
+            try:
+                os.kill(self.popen.pid, sig)
+            except ProcessLookupError:
+                pass
+            if self.wait(grace) is None:
+                log(f"{self.name} pid {self.pid} did not stop in {grace} s: SIGKILL")
+                os.kill(self.popen.pid, signal.SIGKILL)
+                self.popen.wait()
+        self.logf.close()
+        return self.popen.returncode
+
+
+def tail(path, lines=60):
+    try:
+        with open(path, "rb") as f:
+            data = f.read().decode("utf-8", "replace").splitlines()
+    except OSError as e:
+        return f"(cannot read {path}: {e})"
+    return "\n".join(data[-lines:])
+
+
+# ----------------------------------------------------------------------------------------------
+# The case
+
+class Case:
+    def __init__(self, args, manifest, name):
+        self.args = args
+        self.m = manifest
+        self.name = name
+        self.deadline = Deadline(manifest.get("deadline_s", 60))
+        self.dir = os.path.join(args.artifacts, name)
+        self.procs = []
+        self.uas = {}        # name -> {"proc", "port", "transport", ...}
+        self.daemon = None
+        self.db_name = None
+        self.admin_url = os.environ.get("SS_TEST_PG_URL", "")
+        self.dsn = None
+        self.uac_ip = manifest["uac"].get("source_ip", "127.0.0.1")
+        self.env = dict(os.environ)
+        self.env["SOFTSWITCH_SCHEMA_DIR"] = args.schema_dir
+        self.env.pop("SOFTSWITCH_DB", None)
+        self.checks = 0
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def check(self, cond, what):
+        self.checks += 1
+        if not cond:
+            raise CaseFailure(what)
+
+    def spawn(self, name, argv, cwd=None, env=None):
+        p = Proc(name, argv, os.path.join(self.dir, f"{name}.out"), cwd or self.dir, env)
+        self.procs.append(p)
+        return p
+
+    def swctl(self, *argv, expect=0):
+        cmd = [self.args.swctl, "--db", self.dsn, *argv]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env,
+                              timeout=self.deadline.bound(30))
+        with open(os.path.join(self.dir, "swctl.log"), "a") as f:
+            f.write(f"$ {' '.join(cmd)}\n[exit {proc.returncode}]\n{proc.stdout}{proc.stderr}\n")
+        if expect is not None and proc.returncode != expect:
+            raise CaseFailure(f"swctl {' '.join(argv)}: exit {proc.returncode}, expected {expect}"
+                              f"\n{proc.stdout}{proc.stderr}")
+        return proc
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def create_db(self):
+        suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=8))
+        self.db_name = f"ss_sipp_{self.name.replace('-', '_')}_{suffix}"
+        psql(self.admin_url, f'CREATE DATABASE "{self.db_name}"')
+        self.dsn = dsn_with_dbname(self.admin_url, self.db_name)
+        log(f"database {self.db_name}")
+        self.swctl("db", "migrate")
+
+    def sipp_common(self, tag):
+        return ["-nostdin", "-m", "1",
+                "-trace_err", "-error_file", os.path.join(self.dir, f"{tag}_errors.log"),
+                "-trace_msg", "-message_file", os.path.join(self.dir, f"{tag}_messages.log"),
+                "-trace_screen", "-screen_file", os.path.join(self.dir, f"{tag}_screen.log"),
+                "-trace_calldebug", "-calldebug_file",
+                os.path.join(self.dir, f"{tag}_calldebug.log")]
+
+    def start_uas(self):
+        for spec in self.m.get("uas", []):
+            name = spec["name"]
+            transport = spec.get("transport", self.m.get("transport", "udp"))
+            for attempt in range(3):
+                port = free_port(["udp", "tcp"])
+                argv = [self.args.sipp, "-sf", os.path.join(self.args.scenarios, spec["scenario"]),
+                        "-i", "127.0.0.1", "-bind_local", "-p", str(port),
+                        "-t", "t1" if transport == "tcp" else "u1",
+                        "-timeout", f"{int(self.deadline.left())}s", "-timeout_error",
+                        *self.sipp_common(f"uas_{name}")]
+                proc = self.spawn(f"uas_{name}", argv)
+                while proc.running() and not port_bound(transport, "127.0.0.1", port):
+                    self.deadline.check(f"waiting for UAS {name} to bind {transport}/{port}")
+                    time.sleep(0.02)
+                if proc.running():
+                    break
+                log(f"UAS {name} exited at start ({proc.popen.returncode}); retrying, "
+                    f"attempt {attempt + 1}:\n{tail(proc.log_path, 10)}")
+            else:
+                raise CaseFailure(f"UAS {name} would not start")
+            self.uas[name] = {"proc": proc, "port": port, "transport": transport, "spec": spec}
+            log(f"UAS {name} ({spec['scenario']}) on {transport} 127.0.0.1:{port}")
+
+    def provision(self):
+        for gw in self.m.get("gateways", []):
+            argv = ["gateway", "add", gw["name"], "--role", gw["role"]]
+            if "uas" in gw:
+                u = self.uas[gw["uas"]]
+                argv += ["--host", f"127.0.0.1:{u['port']}", "--transport", u["transport"]]
+            else:
+                argv += ["--host", gw["host"]]
+                if "transport" in gw:
+                    argv += ["--transport", gw["transport"]]
+            self.swctl(*argv)
+        for r in self.m.get("routes", []):
+            argv = ["route", "add", "--prefix", r["prefix"], "--gateway", r["gateway"]]
+            for key in ("priority", "weight"):
+                if key in r:
+                    argv += [f"--{key}", str(r[key])]
+            self.swctl(*argv)
+
+    def start_daemon(self):
+        ready = os.path.join(self.dir, "ready")
+        argv = [self.args.softswitchd, "--db", self.dsn,
+                "--sip", "udp:127.0.0.1:0,tcp:127.0.0.1:0",
+                "--node", f"sipp-{self.name}",
+                "--spool", os.path.join(self.dir, "spool"),
+                "--state-dir", os.path.join(self.dir, "state"),
+                "--log-level", "debug", "--ready-file", ready]
+        self.daemon = self.spawn("softswitchd", argv, env=self.env)
+        while not os.path.exists(ready):
+            if not self.daemon.running():
+                raise CaseFailure(f"softswitchd exited ({self.daemon.popen.returncode}) before "
+                                  f"it was ready")
+            self.deadline.check("waiting for the softswitchd ready file")
+            time.sleep(0.02)
+        info = {}
+        with open(ready) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    info[k] = v
+        log(f"softswitchd ready: {info}")
+        self.check(info.get("pid") == str(self.daemon.pid),
+                   f"ready file pid {info.get('pid')} is not the daemon's pid {self.daemon.pid}")
+        self.ready = info
+
+    def run_uac(self):
+        spec = self.m["uac"]
+        transport = self.m.get("transport", "udp")
+        target = self.ready.get(f"sip.{transport}")
+        self.check(target is not None, f"ready file has no sip.{transport} line: {self.ready}")
+        ip, port = target.rsplit(":", 1)
+        self.check(port != "0", f"ready file reports port 0 for {transport}")
+        uac_port = free_port(["udp", "tcp"])
+        argv = [self.args.sipp, "-sf", os.path.join(self.args.scenarios, spec["scenario"]),
+                "-s", spec.get("callee", "15551234567"), f"{ip}:{port}",
+                "-i", self.uac_ip, "-bind_local", "-p", str(uac_port),
+                "-t", "t1" if transport == "tcp" else "u1",
+                "-timeout", f"{spec.get('timeout_s', 30)}s", "-timeout_error",
+                *self.sipp_common("uac")]
+        uac = self.spawn("uac", argv)
+        rc = uac.wait(self.deadline.bound(spec.get("timeout_s", 30) + 10))
+        if rc is None:
+            uac.stop(signal.SIGKILL)
+            raise CaseFailure("UAC SIPp did not finish in time")
+        expect = spec.get("expect_exit", 0)
+        self.check(rc == expect,
+                   f"UAC SIPp ({spec['scenario']}) exit {rc}, expected {expect} (0 = the call went "
+                   f"exactly as the scenario says, including the expected final response)")
+        log(f"UAC finished: exit {rc} as expected ({spec.get('expect_final', '?')} final)")
+
+    def query_cdrs(self):
+        return json.loads(psql(self.dsn, CDR_SQL))
+
+    def wait_cdrs(self, count):
+        """Polls until `count` CDR rows exist (CDRs are written asynchronously)."""
+        limit = self.deadline.bound(self.m.get("cdr_wait_s", 10))
+        end = time.monotonic() + limit
+        rows = self.query_cdrs()
+        while len(rows) < count and time.monotonic() < end:
+            time.sleep(0.1)
+            rows = self.query_cdrs()
+        return rows
+
+    def match_value(self, field, got, want):
+        if isinstance(want, dict):
+            for op, arg in want.items():
+                if op == "not_null":
+                    self.check((got is not None) == arg, f"cdr.{field} = {got!r}: expected "
+                               f"{'not ' if arg else ''}null")
+                elif op == "gt":
+                    self.check(got is not None and got > arg,
+                               f"cdr.{field} = {got!r}: expected > {arg}")
+                elif op == "between":
+                    lo, hi = arg
+                    self.check(got is not None and lo <= got <= hi,
+                               f"cdr.{field} = {got!r}: expected between {lo} and {hi}")
+                elif op == "in":
+                    self.check(got in arg, f"cdr.{field} = {got!r}: expected one of {arg}")
+                elif op == "startswith":
+                    arg = self.expand(arg)
+                    self.check(isinstance(got, str) and got.startswith(arg),
+                               f"cdr.{field} = {got!r}: expected to start with {arg!r}")
+                elif op == "contains":
+                    arg = self.expand(arg)
+                    self.check(isinstance(got, str) and arg in got,
+                               f"cdr.{field} = {got!r}: expected to contain {arg!r}")
+                else:
+                    raise CaseFailure(f"manifest: unknown matcher {op!r} for {field}")
+        else:
+            self.check(got == want, f"cdr.{field} = {got!r}, expected {want!r}")
+
+    def expand(self, text):
+        out = text.replace("{uac_ip}", self.uac_ip)
+        for name, u in self.uas.items():
+            out = out.replace(f"{{uas.{name}.port}}", str(u["port"]))
+        return out
+
+    def check_cdr(self, row, want):
+        for field, value in want.items():
+            if field in ("attempt_rows", "consistency"):
+                continue
+            self.check(field in row, f"cdr has no column {field!r}; columns: {sorted(row)}")
+            self.match_value(field, row[field], value)
+        if want.get("consistency", True):
+            for flag in ("x_ring_after_setup", "x_answer_after_setup", "x_end_after_setup",
+                         "x_end_after_answer"):
+                self.check(row[flag], f"cdr timestamps out of order ({flag[2:]}): "
+                           f"setup {row['setup_at']} ring {row['ring_at']} "
+                           f"answer {row['answer_at']} end {row['end_at']}")
+            if row["answer_at"] is not None:
+                diff = abs(row["hold_ms"] - row["x_answer_to_end_ms"])
+                self.check(diff <= 5, f"cdr.hold_ms {row['hold_ms']} differs from end_at - "
+                           f"answer_at ({row['x_answer_to_end_ms']} ms) by {diff} ms")
+            self.check(len(row["x_attempts"]) == row["attempts"],
+                       f"cdr.attempts = {row['attempts']} but {len(row['x_attempts'])} "
+                       f"cdr_attempt rows")
+        for i, want_a in enumerate(want.get("attempt_rows", [])):
+            self.check(i < len(row["x_attempts"]),
+                       f"expected cdr_attempt #{i + 1}, got {len(row['x_attempts'])} rows")
+            got_a = row["x_attempts"][i]
+            for field, value in want_a.items():
+                self.check(field in got_a, f"cdr_attempt has no column {field!r}")
+                self.match_value(f"attempt[{i + 1}].{field}", got_a[field], value)
+
+    def check_swctl_query(self, row):
+        proc = self.swctl("cdr", "query", "--callee", row["callee"], "--format", "json")
+        try:
+            items = json.loads(proc.stdout)
+        except json.JSONDecodeError as e:
+            raise CaseFailure(f"swctl cdr query --format json printed no JSON ({e}):\n"
+                              f"{proc.stdout[:2000]}")
+        self.check(isinstance(items, list), "swctl cdr query --format json: not a JSON array")
+        ids = [str(i.get("call_id")) for i in items if isinstance(i, dict)]
+        self.check(ids == [row["call_id"]],
+                   f"swctl cdr query --callee {row['callee']}: call ids {ids}, expected "
+                   f"[{row['call_id']}]")
+        got = items[0]
+        for field in ("end_direction", "end_reason", "disposition", "sip_code", "caller"):
+            self.check(str(got.get(field)) == str(row[field]),
+                       f"swctl cdr query: {field} = {got.get(field)!r}, database has "
+                       f"{row[field]!r}")
+
+    def stop_daemon(self):
+        self.daemon.stop(signal.SIGTERM, grace=self.deadline.bound(20))
+        rc = self.daemon.popen.returncode
+        self.check(rc == 0, f"softswitchd exit {rc} after SIGTERM, expected 0")
+        log("softswitchd stopped with exit 0")
+
+    def finish_uas(self):
+        for name, u in self.uas.items():
+            calls = u["spec"].get("expect_calls", 1)
+            proc = u["proc"]
+            if calls:
+                rc = proc.wait(self.deadline.bound(10))
+                if rc is None:
+                    proc.stop(signal.SIGKILL)
+                    raise CaseFailure(f"UAS {name} ({u['spec']['scenario']}) still running: its "
+                                      f"call did not complete as the scenario expects")
+                self.check(rc == 0, f"UAS {name} ({u['spec']['scenario']}) exit {rc}, "
+                           f"expected 0 (the B-leg did not go as the scenario expects)")
+            else:
+                self.check(proc.running(), f"UAS {name} exited ({proc.popen.returncode}) but "
+                           f"should never have been called")
+                proc.stop(signal.SIGTERM, grace=3)
+                msgs = os.path.join(self.dir, f"uas_{name}_messages.log")
+                seen = os.path.exists(msgs) and "INVITE" in open(msgs, errors="replace").read()
+                self.check(not seen, f"UAS {name} received an INVITE but should not have")
+
+    def run(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        os.makedirs(os.path.join(self.dir, "spool"))
+        log(f"case {self.name}: {self.m.get('description', '')}")
+        self.create_db()
+        self.start_uas()
+        self.provision()
+        self.start_daemon()
+        self.run_uac()
+
+        want = self.m.get("cdr")
+        if want is None:
+            # No CDR expected: the daemon flushes on SIGTERM, so check after it has stopped.
+            self.stop_daemon()
+            rows = self.query_cdrs()
+            self.check(rows == [], f"expected no CDR, found {len(rows)}: "
+                       f"{[(r['call_id'], r['end_reason']) for r in rows]}")
+            log("no CDR, as expected")
+        else:
+            rows = self.wait_cdrs(1)
+            self.check(len(rows) == 1, f"expected 1 CDR within {self.m.get('cdr_wait_s', 10)} s, "
+                       f"found {len(rows)}")
+            row = rows[0]
+            log("cdr: " + json.dumps({k: v for k, v in row.items() if not k.startswith("x_")}))
+            log("cdr_attempt: " + json.dumps(row["x_attempts"]))
+            self.check_cdr(row, want)
+            if self.m.get("check_swctl_query", True):
+                self.check_swctl_query(row)
+            self.stop_daemon()
+            rows = self.query_cdrs()
+            self.check(len(rows) == 1, f"after shutdown: {len(rows)} CDRs, expected exactly 1")
+        self.finish_uas()
+
+    def report_failure(self):
+        print("=" * 100, flush=True)
+        print(f"FAILED case {self.name}; artifacts in {self.dir}", flush=True)
+        d = os.path.join(self.dir, "softswitchd.out")
+        if os.path.exists(d):
+            print(f"--- softswitchd log (last 80 lines of {d}) ---\n{tail(d, 80)}", flush=True)
+        for fname in sorted(os.listdir(self.dir)) if os.path.isdir(self.dir) else []:
+            path = os.path.join(self.dir, fname)
+            if fname.endswith("_errors.log") or fname.endswith("_calldebug.log"):
+                print(f"--- {fname} ---\n{tail(path, 40)}", flush=True)
+        for fname in ("uac_messages.log",):
+            path = os.path.join(self.dir, fname)
+            if os.path.exists(path):
+                print(f"--- {fname} (last 60 lines) ---\n{tail(path, 60)}", flush=True)
+        path = os.path.join(self.dir, "swctl.log")
+        if os.path.exists(path):
+            print(f"--- swctl.log (last 30 lines) ---\n{tail(path, 30)}", flush=True)
+
+    def cleanup(self):
+        for p in reversed(self.procs):
+            if p.running():
+                p.stop(signal.SIGTERM, grace=3)
+            elif not p.logf.closed:
+                p.logf.close()
+        if self.db_name:
+            try:
+                psql(self.admin_url, f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+            except (CaseFailure, subprocess.TimeoutExpired) as e:
+                log(f"warning: could not drop {self.db_name}: {e}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("manifest")
+    ap.add_argument("--softswitchd", required=True)
+    ap.add_argument("--swctl", required=True)
+    ap.add_argument("--schema-dir", required=True)
+    ap.add_argument("--scenarios", default=os.path.join(os.path.dirname(
+        os.path.abspath(__file__)), "scenarios"))
+    ap.add_argument("--artifacts", default=os.path.join(os.getcwd(), "artifacts"))
+    ap.add_argument("--sipp", default=shutil.which("sipp") or "sipp")
+    args = ap.parse_args()
+
+    name = os.path.splitext(os.path.basename(args.manifest))[0]
+    if not os.environ.get("SS_TEST_PG_URL"):
+        if os.environ.get("CI"):
+            print(f"FAIL sipp.{name}: SS_TEST_PG_URL is not set and CI is; the sipp tests need a "
+                  f"PostgreSQL cluster (run them with: bash packaging/test.sh)", flush=True)
+            return 1
+        print("*" * 78 + f"\n*** SKIP sipp.{name}: SS_TEST_PG_URL is not set. These end-to-end "
+              f"tests need a\n*** throwaway PostgreSQL cluster; bash packaging/test.sh starts "
+              f"one.\n" + "*" * 78, flush=True)
+        return SKIP
+    for tool in (args.sipp, "psql"):
+        if shutil.which(tool) is None:
+            print(f"FAIL sipp.{name}: {tool} not found (bash packaging/install-deps.sh)")
+            return 1
+
+    with open(args.manifest) as f:
+        manifest = json.load(f)
+    args.artifacts = os.path.abspath(args.artifacts)
+    case = Case(args, manifest, name)
+    ok = False
+    try:
+        case.run()
+        ok = True
+    except CaseFailure as e:
+        print(f"\nFAIL sipp.{name}: {e}", flush=True)
+    except Exception as e:  # a harness bug or an environment error: still clean up and report
+        print(f"\nERROR sipp.{name}: {type(e).__name__}: {e}", flush=True)
+        import traceback
+        traceback.print_exc()
+    finally:
+        if not ok:
+            case.report_failure()
+        case.cleanup()
+    if ok:
+        log(f"PASS sipp.{name} ({case.checks} checks)")
+        return 0
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

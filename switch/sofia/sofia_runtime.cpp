@@ -67,6 +67,7 @@ struct SofiaRuntime::Impl final : SipStack {
     int onLegRequest(LegCtx* leg, nta_incoming_t* irq, const sip_t* sip);
     void onIrqEvent(ServerTxnId txn, nta_incoming_t* irq, const sip_t* sip);
     void onOrqResponse(TxnCtx* ctx, nta_outgoing_t* orq, const sip_t* sip);
+    void prack(TxnCtx* ctx, nta_outgoing_t* orq, const sip_t* sip);
     void onTimer();
     void onWakeup();
 
@@ -457,17 +458,32 @@ void SofiaRuntime::Impl::onOrqResponse(TxnCtx* ctx, nta_outgoing_t* orq, const s
                                resp.status >= 200);
         if (resp.status < 200 && sip->sip_rseq != nullptr &&
             sip_has_feature(sip->sip_require, "100rel")) {
-            // RFC 3262 §4: PRACK every reliable provisional on this leg. nta drops
-            // retransmitted and out-of-order RSeqs before they get here.
-            nta_outgoing_t* prack = nta_outgoing_prack(ctx->leg->leg, orq, nullptr, nullptr,
-                                                       nullptr, sip, TAG_END());
-            if (prack != nullptr) {
-                nta_outgoing_destroy(prack);  // runs to completion on its own
-            }
+            prack(ctx, orq, sip);
         }
     }
     const ClientTxnId id = ctx->id;
     deliver([this, id, resp] { events_->onResponse(id, resp); });
+}
+
+void SofiaRuntime::Impl::prack(TxnCtx* ctx, nta_outgoing_t* orq, const sip_t* sip)
+{
+    // RFC 3262 §4: PRACK every reliable provisional, in the early dialog the leg now holds.
+    // Built by hand: nta_outgoing_prack() insists on the INVITE's own To having the tag,
+    // which only a forked nta_outgoing_tagged() copy has (and that one leaks).
+    sip_rack_t rack[1];
+    sip_rack_init(rack);
+    rack->ra_response = sip->sip_rseq->rs_response;
+    rack->ra_cseq = sip->sip_cseq->cs_seq;
+    rack->ra_method = sip->sip_cseq->cs_method;
+    rack->ra_method_name = sip->sip_cseq->cs_method_name;
+    // nta drops retransmissions of this RSeq from now on.
+    nta_outgoing_setrseq(orq, rack->ra_response);
+    nta_outgoing_t* prack = nta_outgoing_tcreate(ctx->leg->leg, nullptr, nullptr, nullptr,
+                                                 SIP_METHOD_PRACK, nullptr, SIPTAG_RACK(rack),
+                                                 TAG_END());
+    if (prack != nullptr) {
+        nta_outgoing_destroy(prack);  // runs to completion on its own
+    }
 }
 
 DialogId SofiaRuntime::Impl::acceptDialog(ServerTxnId txn)

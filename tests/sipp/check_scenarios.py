@@ -25,6 +25,8 @@ GOOD = [
     ("uas_unavailable", "uac_expect_503"),
     ("uas_accept_reinvite", "uac_reinvite"),
     ("uas_reinvite", "uac_accept_reinvite"),
+    ("uas_answer_late", "uac_call"),
+    ("uas_prack", "uac_prack"),
 ]
 # (uas, uac, which side must fail): the scenarios really check what they claim.
 BAD = [

@@ -32,6 +32,7 @@ import socket
 import string
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -95,12 +96,16 @@ CDR_SQL = """
 SELECT coalesce(json_agg(row_to_json(t) ORDER BY t.id), '[]'::json) FROM (
   SELECT c.*,
          (extract(epoch FROM c.end_at - c.answer_at) * 1000)::bigint AS x_answer_to_end_ms,
+         (extract(epoch FROM c.end_at - c.setup_at) * 1000)::bigint AS x_setup_to_end_ms,
+         (extract(epoch FROM c.end_at - c.ring_at) * 1000)::bigint AS x_ring_to_end_ms,
          (c.ring_at IS NULL OR c.ring_at >= c.setup_at) AS x_ring_after_setup,
          (c.answer_at IS NULL OR c.answer_at >= c.setup_at) AS x_answer_after_setup,
          (c.end_at >= c.setup_at) AS x_end_after_setup,
          (c.answer_at IS NULL OR c.end_at >= c.answer_at) AS x_end_after_answer,
          (SELECT coalesce(json_agg(row_to_json(a) ORDER BY a.seq), '[]'::json)
-            FROM cdr_attempt a WHERE a.cdr_id = c.id) AS x_attempts
+            FROM (SELECT a0.*, (extract(epoch FROM a0.ended_at - a0.started_at) * 1000)::bigint
+                             AS x_duration_ms
+                    FROM cdr_attempt a0 WHERE a0.cdr_id = c.id) a) AS x_attempts
   FROM cdr c) t
 """
 
@@ -199,6 +204,112 @@ def tail(path, lines=60):
     return "\n".join(data[-lines:])
 
 
+class SilentSink:
+    """A termination gateway that never answers (UDP): a thread records the arrival time
+    (time.monotonic()) and the method, Call-ID and Via branch of every request it receives."""
+
+    def __init__(self, name, log_path):
+        self.name = name
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.1)
+        self.log_path = log_path
+        self.requests = []   # (monotonic, method, call_id, branch)
+        self.responses = []  # (monotonic, text)
+        self.cseq = 0
+        self.stopping = False
+        self.thread = threading.Thread(target=self.loop, name=f"sink-{name}", daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def header(lines, *names):
+        for line in lines:
+            k, _, v = line.partition(":")
+            if k.strip().lower() in names:
+                return v.strip()
+        return ""
+
+    def loop(self):
+        with open(self.log_path, "w") as logf:
+            while not self.stopping:
+                try:
+                    data, peer = self.sock.recvfrom(65535)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    break
+                t = time.monotonic()
+                text = data.decode("utf-8", "replace")
+                lines = text.split("\r\n")
+                first = lines[0].split(" ")[0] if lines else ""
+                if not first:
+                    continue  # a keep-alive
+                if first.startswith("SIP/"):
+                    self.responses.append((t, text))  # to a request sent by send_publish()
+                    logf.write(f"--- {t:.6f} from {peer[0]}:{peer[1]}\n{text}\n")
+                    logf.flush()
+                    continue
+                via = self.header(lines, "via", "v")
+                branch = ""
+                for part in via.split(";")[1:]:
+                    k, _, v = part.partition("=")
+                    if k.strip().lower() == "branch":
+                        branch = v.strip()
+                self.requests.append((t, first, self.header(lines, "call-id", "i"), branch))
+                logf.write(f"--- {t:.6f} from {peer[0]}:{peer[1]}\n{text}\n")
+                logf.flush()
+
+    def send_publish(self, target, event, expires, body, timeout):
+        """Sends a PUBLISH (RFC 3903) from this gateway's socket to `target` (ip, port) and
+        returns (status code, {lower-case header: value}) of its final response."""
+        self.cseq += 1
+        ip, port = "127.0.0.1", self.port
+        branch = "z9hG4bK" + "".join(random.choices(string.ascii_lowercase, k=12))
+        lines = [f"PUBLISH sip:{self.name}@{target[0]}:{target[1]} SIP/2.0",
+                 f"Via: SIP/2.0/UDP {ip}:{port};branch={branch};rport",
+                 f"From: <sip:{self.name}@{ip}:{port}>;tag=pub{self.cseq}",
+                 f"To: <sip:{self.name}@{ip}:{port}>",
+                 f"Call-ID: publish-{self.name}-{self.cseq}-{port}@{ip}",
+                 f"CSeq: {self.cseq} PUBLISH", "Max-Forwards: 70"]
+        if event:
+            lines.append(f"Event: {event}")
+        if expires is not None:
+            lines.append(f"Expires: {expires}")
+        payload = body or ""
+        if payload:
+            lines.append("Content-Type: application/pidf+xml")
+        lines.append(f"Content-Length: {len(payload.encode())}")
+        msg = ("\r\n".join(lines) + "\r\n\r\n" + payload).encode()
+        seen = len(self.responses)
+        end = time.monotonic() + timeout
+        next_send = 0.0
+        while time.monotonic() < end:
+            if time.monotonic() >= next_send:
+                self.sock.sendto(msg, target)
+                next_send = time.monotonic() + 0.5
+            for _, text in self.responses[seen:]:
+                head, _, _ = text.partition("\r\n\r\n")
+                hl = head.split("\r\n")
+                code = int(hl[0].split(" ")[1])
+                headers = {}
+                for line in hl[1:]:
+                    k, _, v = line.partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                if code >= 200 and f"publish-{self.name}-{self.cseq}-" in headers.get("call-id", ""):
+                    return code, headers
+            time.sleep(0.01)
+        return None, {}
+
+    def invites(self):
+        return [r for r in self.requests if r[1] == "INVITE"]
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(2)
+        self.sock.close()
+
+
 # ----------------------------------------------------------------------------------------------
 # The case
 
@@ -262,9 +373,26 @@ class Case:
                 "-trace_calldebug", "-calldebug_file",
                 os.path.join(self.dir, f"{tag}_calldebug.log")]
 
+    def set_params(self):
+        """The manifest's `params` (SPEC §2) into table param, before the daemon starts."""
+        params = self.m.get("params", {})
+        if not params:
+            return
+        def lit(v):
+            return "'" + str(v).replace("'", "''") + "'"
+        values = ", ".join(f"({lit(k)}, {lit(v)})" for k, v in params.items())
+        psql(self.dsn, f"INSERT INTO param (name, value) VALUES {values}")
+        log(f"params: {params}")
+
     def start_uas(self):
         for spec in self.m.get("uas", []):
             name = spec["name"]
+            if spec.get("kind") == "silent":
+                sink = SilentSink(name, os.path.join(self.dir, f"uas_{name}_sink.log"))
+                self.uas[name] = {"proc": None, "sink": sink, "port": sink.port,
+                                  "transport": "udp", "spec": spec}
+                log(f"UAS {name} (silent sink) on udp 127.0.0.1:{sink.port}")
+                continue
             transport = spec.get("transport", self.m.get("transport", "udp"))
             for attempt in range(3):
                 port = free_port(["udp", "tcp"])
@@ -329,6 +457,38 @@ class Case:
         self.check(info.get("pid") == str(self.daemon.pid),
                    f"ready file pid {info.get('pid')} is not the daemon's pid {self.daemon.pid}")
         self.ready = info
+
+    def publish(self):
+        """Manifest `publish`: PUBLISH heartbeats sent from a silent gateway's socket before
+        the call: [{"from": NAME, "event": "presence"|null, "expires": N|null, "body": true,
+        "expect_code": 200, "expect_expires": N, "wait_after_s": S}, ...]."""
+        steps = self.m.get("publish", [])
+        if not steps:
+            return
+        ip, port = self.ready["sip.udp"].rsplit(":", 1)
+        pidf = ('<?xml version="1.0"?><presence xmlns="urn:ietf:params:xml:ns:pidf" '
+                'entity="sip:gw@127.0.0.1"><tuple id="t1"><status><basic>open</basic>'
+                '</status></tuple></presence>')
+        for step in steps:
+            sink = self.uas[step["from"]]["sink"]
+            code, headers = sink.send_publish((ip, int(port)), step.get("event", "presence"),
+                                              step.get("expires"),
+                                              pidf if step.get("body", True) else "",
+                                              self.deadline.bound(5))
+            log(f"PUBLISH from {step['from']} (Event {step.get('event', 'presence')}, Expires "
+                f"{step.get('expires')}): {code} SIP-ETag {headers.get('sip-etag')!r} Expires "
+                f"{headers.get('expires')!r}")
+            want = step.get("expect_code", 200)
+            self.check(code == want, f"PUBLISH from {step['from']}: {code}, expected {want}")
+            if want == 200:
+                self.check(bool(headers.get("sip-etag")), "PUBLISH 200 without SIP-ETag")
+                if "expect_expires" in step:
+                    self.check(headers.get("expires") == str(step["expect_expires"]),
+                               f"PUBLISH 200 Expires {headers.get('expires')!r}, expected "
+                               f"{step['expect_expires']}")
+            if step.get("wait_after_s"):
+                log(f"waiting {step['wait_after_s']} s")
+                time.sleep(self.deadline.bound(step["wait_after_s"]))
 
     def run_uac(self):
         spec = self.m["uac"]
@@ -453,8 +613,36 @@ class Case:
         self.check(rc == 0, f"softswitchd exit {rc} after SIGTERM, expected 0")
         log("softswitchd stopped with exit 0")
 
+    def check_sink(self, name, u):
+        """A silent gateway: INVITE copies at the instants `expect_invites_at` (seconds after
+        the first) within `tolerance_ms`; all copies of one transaction (same Call-ID and
+        branch) unless `same_branch` is false."""
+        sink, spec = u["sink"], u["spec"]
+        sink.stop()
+        invites = sink.invites()
+        t0 = invites[0][0] if invites else 0.0
+        offsets = [round(t - t0, 3) for t, _, _, _ in invites]
+        log(f"UAS {name} (silent) got {len(invites)} INVITEs at {offsets} s after the first; "
+            f"other requests: {[r[1] for r in sink.requests if r[1] != 'INVITE']}")
+        want = spec.get("expect_invites_at")
+        if want is None:
+            return
+        self.check(len(invites) == len(want), f"UAS {name} (silent): {len(invites)} INVITE "
+                   f"copies at {offsets}, expected {len(want)} at {want}")
+        tol = spec.get("tolerance_ms", 50) / 1000.0
+        for i, (got, exp) in enumerate(zip(offsets, want)):
+            self.check(abs(got - exp) <= tol, f"UAS {name} (silent): INVITE copy #{i + 1} at "
+                       f"{got} s, expected {exp} s +-{tol * 1000:.0f} ms (all: {offsets})")
+        if invites and spec.get("same_branch", True):
+            keys = {(c, b) for _, _, c, b in invites}
+            self.check(len(keys) == 1, f"UAS {name} (silent): the INVITE copies are not "
+                       f"retransmissions of one transaction (Call-ID, branch): {sorted(keys)}")
+
     def finish_uas(self):
         for name, u in self.uas.items():
+            if "sink" in u:
+                self.check_sink(name, u)
+                continue
             calls = u["spec"].get("expect_calls", 1)
             proc = u["proc"]
             if calls:
@@ -479,9 +667,11 @@ class Case:
         os.makedirs(os.path.join(self.dir, "spool"))
         log(f"case {self.name}: {self.m.get('description', '')}")
         self.create_db()
+        self.set_params()
         self.start_uas()
         self.provision()
         self.start_daemon()
+        self.publish()
         self.run_uac()
 
         want = self.m.get("cdr")
@@ -526,6 +716,9 @@ class Case:
             print(f"--- swctl.log (last 30 lines) ---\n{tail(path, 30)}", flush=True)
 
     def cleanup(self):
+        for u in self.uas.values():
+            if "sink" in u and not u["sink"].stopping:
+                u["sink"].stop()
         for p in reversed(self.procs):
             if p.running():
                 p.stop(signal.SIGTERM, grace=3)

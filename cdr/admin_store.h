@@ -9,6 +9,7 @@
 #include "common/provisioning.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,9 +56,9 @@ struct CdrRow {
     int q850Cause = 0;
 };
 
-/// Reads and changes gateways and routes, and queries CDRs. Each call is one transaction on a
-/// connection of its own, so an AdminStore may live long; writes that the database refuses
-/// change nothing. Errors: DbUnavailable when the database cannot be reached, ConfigError for
+/// Reads and changes gateways, routes and parameters, and queries CDRs. Each call is one
+/// transaction on a connection of its own, so an AdminStore may live long; writes that the
+/// database refuses change nothing. Errors: DbUnavailable when the database cannot be reached, ConfigError for
 /// other database failures, ValidationError (field named as on the swctl command line) when
 /// the change is refused. Thread: one caller at a time per object.
 class AdminStore {
@@ -83,6 +84,19 @@ public:
     std::vector<common::RouteConfig> listRoutes() const;
     /// ValidationError when there is no route with this id.
     void removeRoute(std::int64_t id);
+
+    /// The stored parameter values (table `param`) by name; absent = default. May hold names
+    /// or values that common/params.h refuses, written by other means than setParam().
+    std::map<std::string, std::string> storedParams() const;
+    /// Checks `value` with common::validateParam and stores its normalizeParam() spelling.
+    /// Returns the value stored before (nullopt: none, the default applied). Storing the
+    /// value already stored writes nothing (and so triggers no reload). ValidationError with
+    /// validateParam's message (field NAME or VALUE) when refused; nothing is written then.
+    std::optional<std::string> setParam(const std::string& name, const std::string& value);
+    /// Deletes the stored value of `name`, so the default applies again. Returns the value
+    /// removed (nullopt: none was stored). ValidationError (field NAME) when `name` is neither
+    /// a SPEC §2 parameter nor stored (a stored unknown name can be removed this way).
+    std::optional<std::string> resetParam(const std::string& name);
 
     /// CDRs matching `query`, newest (setup_at) first, at most `query.limit`.
     std::vector<CdrRow> queryCdrs(const CdrQuery& query) const;

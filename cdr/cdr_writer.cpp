@@ -159,7 +159,9 @@ void CdrWriterImpl::deliver(std::vector<CdrRecord>& batch, bool trySink)
 {
     if (trySink) {
         try {
-            sink_->write(batch);
+            // A refused CDR that cannot be kept in the dead-letter file fails the whole batch:
+            // it is spooled, and the sink ignores the stored ones when it is replayed.
+            spool_.reject(sink_->write(batch));
             degraded_ = false;
             markDelivered(batch.size());
             return;

@@ -10,12 +10,22 @@
 
 namespace ss::cdr {
 
-/// Where CDR batches go (PostgreSQL in production). `write()` stores the whole batch or
-/// throws; storing the same (node, call_id) twice must not duplicate it. Thread: the writer's.
+/// A CDR the sink refused for good: the database does not accept one of its values (a bug
+/// upstream), so retrying cannot help. It goes to the dead-letter file (cdr/spool.h).
+struct RejectedCdr {
+    CdrRecord record;
+    std::string reason;  // why, on one line (the database's message)
+};
+
+/// Where CDR batches go (PostgreSQL in production). Storing the same (node, call_id) twice
+/// must not duplicate it. Thread: the writer's.
 class CdrSink {
 public:
     virtual ~CdrSink() = default;
-    virtual void write(const std::vector<CdrRecord>& batch) = 0;
+    /// Stores every record of `batch` except those refused for good, which are returned (the
+    /// others are stored all the same). Throws when the batch was not stored (database down,
+    /// commit in doubt, ...): then the whole batch is retried later.
+    virtual std::vector<RejectedCdr> write(const std::vector<CdrRecord>& batch) = 0;
 };
 
 struct CdrWriterConfig {
@@ -29,7 +39,9 @@ struct CdrWriterConfig {
 /// Takes CDRs from the SIP thread without blocking it and writes them in batches on its own
 /// thread. When the sink fails (database down) the batch is appended to the spool and replayed
 /// once the sink works again (retried after retryInitial, doubling up to retryMax); when the
-/// queue is full the CDR is spooled directly. Spool format and files: cdr/spool.h.
+/// queue is full the CDR is spooled directly. A CDR the sink refuses for good is appended to
+/// the dead-letter file `<spoolDir>/rejected.jsonl` and logged at error level, never retried
+/// automatically. Spool format and files: cdr/spool.h.
 class CdrWriter {
 public:
     virtual ~CdrWriter() = default;

@@ -143,9 +143,7 @@ void keepTail(const std::string& path, std::streamoff offset, const std::string&
     fsyncDir(dir);
 }
 
-}  // namespace
-
-std::string encodeSpoolLine(const CdrRecord& r)
+json spoolJson(const CdrRecord& r)
 {
     json attempts = json::array();
     for (const auto& a : r.attempts) {
@@ -158,30 +156,66 @@ std::string encodeSpoolLine(const CdrRecord& r)
                             {"sip_code", a.sipCode},
                             {"outcome", a.outcome}});
     }
-    const json j = {{"v", kSpoolFormat},
-                    {"node", r.node},
-                    {"call_id", r.callId},
-                    {"caller", r.caller},
-                    {"callee", r.callee},
-                    {"callee_out", r.calleeOut},
-                    {"origin_gateway", r.originGateway},
-                    {"origin_addr", r.originAddr},
-                    {"term_gateway", r.termGateway},
-                    {"term_addr", r.termAddr},
-                    {"setup_at_ns", toNanos(r.setupAt)},
-                    {"ring_at_ns", optionalNanos(r.ringAt)},
-                    {"answer_at_ns", optionalNanos(r.answerAt)},
-                    {"end_at_ns", toNanos(r.endAt)},
-                    {"end_direction", toString(r.endDirection)},
-                    {"end_reason", r.endReason},
-                    {"disposition", r.disposition},
-                    {"sip_code", r.sipCode},
-                    {"sip_reason", r.sipReason},
-                    {"q850_cause", r.q850Cause},
-                    {"attempts", std::move(attempts)}};
-    // SIP text is not guaranteed to be UTF-8; never let one CDR make the spool unwritable.
+    return {{"v", kSpoolFormat},
+            {"node", r.node},
+            {"call_id", r.callId},
+            {"caller", r.caller},
+            {"callee", r.callee},
+            {"callee_out", r.calleeOut},
+            {"origin_gateway", r.originGateway},
+            {"origin_addr", r.originAddr},
+            {"term_gateway", r.termGateway},
+            {"term_addr", r.termAddr},
+            {"setup_at_ns", toNanos(r.setupAt)},
+            {"ring_at_ns", optionalNanos(r.ringAt)},
+            {"answer_at_ns", optionalNanos(r.answerAt)},
+            {"end_at_ns", toNanos(r.endAt)},
+            {"end_direction", toString(r.endDirection)},
+            {"end_reason", r.endReason},
+            {"disposition", r.disposition},
+            {"sip_code", r.sipCode},
+            {"sip_reason", r.sipReason},
+            {"q850_cause", r.q850Cause},
+            {"attempts", std::move(attempts)}};
+}
+
+// SIP text is not guaranteed to be UTF-8; never let one CDR make the spool unwritable.
+std::string dumpLine(const json& j)
+{
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
+
+// Appends `data` (whole lines) to `path` and fsyncs it (and `dir` when the file is new).
+void appendDurably(const std::string& path, std::string data, const std::string& dir)
+{
+    Fd fd(::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+    if (fd.get() < 0) {
+        throwErrno("open " + path);
+    }
+    struct stat st{};
+    if (::fstat(fd.get(), &st) != 0) {
+        throwErrno("stat " + path);
+    }
+    if (st.st_size > 0) {
+        // A crash mid-append can leave a partial last line; start ours on a fresh line so the
+        // damage stays confined to that one line.
+        char last = '\n';
+        if (::pread(fd.get(), &last, 1, st.st_size - 1) == 1 && last != '\n') {
+            data.insert(data.begin(), '\n');
+        }
+    }
+    writeAll(fd.get(), data, path);
+    if (::fsync(fd.get()) != 0) {
+        throwErrno("fsync " + path);
+    }
+    if (st.st_size == 0) {
+        fsyncDir(dir);
+    }
+}
+
+}  // namespace
+
+std::string encodeSpoolLine(const CdrRecord& r) { return dumpLine(spoolJson(r)); }
 
 CdrRecord decodeSpoolLine(std::string_view line)
 {
@@ -229,7 +263,10 @@ CdrRecord decodeSpoolLine(std::string_view line)
 }
 
 Spool::Spool(std::string dir)
-    : dir_(std::move(dir)), spoolPath_(dir_ + "/cdr.spool"), replayPath_(dir_ + "/cdr.spool.replay")
+    : dir_(std::move(dir)),
+      spoolPath_(dir_ + "/cdr.spool"),
+      replayPath_(dir_ + "/cdr.spool.replay"),
+      rejectedPath_(dir_ + "/rejected.jsonl")
 {
     if (dir_.empty()) {
         throw ConfigError("CDR spool directory is not set");
@@ -253,28 +290,29 @@ void Spool::append(const std::vector<CdrRecord>& records)
         data += '\n';
     }
     std::lock_guard lock(mutex_);
-    Fd fd(::open(spoolPath_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
-    if (fd.get() < 0) {
-        throwErrno("open " + spoolPath_);
+    appendDurably(spoolPath_, std::move(data), dir_);
+}
+
+void Spool::reject(const std::vector<RejectedCdr>& rejected)
+{
+    if (rejected.empty()) {
+        return;
     }
-    struct stat st{};
-    if (::fstat(fd.get(), &st) != 0) {
-        throwErrno("stat " + spoolPath_);
+    std::string data;
+    for (const auto& r : rejected) {
+        json j = spoolJson(r.record);
+        j["rejected"] = r.reason;
+        data += dumpLine(j);
+        data += '\n';
     }
-    if (st.st_size > 0) {
-        // A crash mid-append can leave a partial last line; start ours on a fresh line so the
-        // damage stays confined to that one line.
-        char last = '\n';
-        if (::pread(fd.get(), &last, 1, st.st_size - 1) == 1 && last != '\n') {
-            data.insert(data.begin(), '\n');
-        }
+    {
+        std::lock_guard lock(mutex_);
+        appendDurably(rejectedPath_, std::move(data), dir_);
     }
-    writeAll(fd.get(), data, spoolPath_);
-    if (::fsync(fd.get()) != 0) {
-        throwErrno("fsync " + spoolPath_);
-    }
-    if (st.st_size == 0) {
-        fsyncDir(dir_);
+    for (const auto& r : rejected) {
+        // An operator must act: repair the line and feed it in again.
+        cdrLog()->error("CDR {} (node {}) REJECTED by the database ({}); kept in {}",
+                        r.record.callId, r.record.node, r.reason, rejectedPath_);
     }
 }
 
@@ -329,7 +367,7 @@ std::size_t Spool::replayFile(CdrSink& sink, std::size_t maxBatch)
             return;
         }
         try {
-            sink.write(batch);
+            reject(sink.write(batch));
         } catch (...) {
             trimReplayFile(batchStart);
             throw;

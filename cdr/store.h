@@ -24,8 +24,8 @@ inline constexpr const char* kProvisioningChannel = "provisioning";
 /// A CdrSink writing `cdr` and `cdr_attempt` rows in one transaction per batch, ignoring
 /// (node, call_id) conflicts. Connects lazily and reconnects after failures; throws
 /// DbUnavailable / ConfigError when a batch is not stored. Times are stored truncated to
-/// milliseconds. A row the database refuses (e.g. a disposition outside SPEC §4) is logged in
-/// full at error level and skipped, so it cannot block the CDRs behind it.
+/// milliseconds. A row the database refuses (e.g. a disposition outside SPEC §4) is skipped,
+/// so it cannot block the CDRs behind it, and returned from write() with the reason.
 std::unique_ptr<CdrSink> makePgCdrSink(const std::string& dsn);
 
 /// Applies every migration in `schemaDir` (files `NNNN_*.sql`) newer than the database's

@@ -119,11 +119,11 @@ class PgCdrSink final : public CdrSink {
 public:
     explicit PgCdrSink(std::string dsn) : dsn_(std::move(dsn)) {}
 
-    void write(const std::vector<CdrRecord>& batch) override
+    std::vector<RejectedCdr> write(const std::vector<CdrRecord>& batch) override
     {
         try {
             connect();
-            writeAll(batch);
+            return writeAll(batch);
         } catch (...) {
             // Whatever failed (connection lost, commit in doubt, server restarted), start the
             // next batch on a fresh connection.
@@ -141,14 +141,16 @@ private:
         }
     }
 
-    void writeAll(const std::vector<CdrRecord>& batch)
+    std::vector<RejectedCdr> writeAll(const std::vector<CdrRecord>& batch)
     {
         // A call id twice in one batch would insert its attempts twice; keep the first.
         json rows = json::array();
+        std::vector<const CdrRecord*> sources;  // the record of each row
         std::set<std::pair<std::string, std::string>> seen;
         for (const auto& r : batch) {
             if (seen.emplace(r.node, r.callId).second) {
                 rows.push_back(toJson(r));
+                sources.push_back(&r);
             }
         }
         try {
@@ -156,41 +158,40 @@ private:
             const auto inserted = txn.exec_prepared1(kInsertStatement, dump(rows))[0].as<long>();
             txn.commit();
             cdrLog()->debug("wrote {} CDRs ({} new)", rows.size(), inserted);
+            return {};
         } catch (const pqxx::data_exception& e) {
-            writeOneByOne(rows, e.what());
+            return writeOneByOne(rows, sources, e.what());
         } catch (const pqxx::integrity_constraint_violation& e) {
-            writeOneByOne(rows, e.what());
+            return writeOneByOne(rows, sources, e.what());
         }
     }
 
     // A CDR the database refuses (a bug upstream) must not block every CDR behind it forever:
-    // retry row by row and log the refused ones in full, so they can be repaired and re-fed.
-    void writeOneByOne(const json& rows, const std::string& why)
+    // retry row by row and hand the refused ones back, so they can be repaired and re-fed.
+    std::vector<RejectedCdr> writeOneByOne(const json& rows,
+                                           const std::vector<const CdrRecord*>& sources,
+                                           const std::string& why)
     {
         cdrLog()->warn("CDR batch refused ({}); retrying row by row", pg::oneLine(why));
+        std::vector<RejectedCdr> rejected;
         // Plain savepoints: pqxx 6.4's subtransaction only issues its SAVEPOINT on exec(), not
         // on exec_prepared(), so it could not roll one row back.
         pqxx::work txn(*conn_);
-        for (const auto& row : rows) {
+        for (std::size_t i = 0; i < rows.size(); ++i) {
             txn.exec0("SAVEPOINT cdr_row");
             try {
-                txn.exec_prepared1(kInsertStatement, dump(json::array({row})));
+                txn.exec_prepared1(kInsertStatement, dump(json::array({rows[i]})));
                 txn.exec0("RELEASE SAVEPOINT cdr_row");
             } catch (const pqxx::data_exception& e) {
                 txn.exec0("ROLLBACK TO SAVEPOINT cdr_row");
-                reject(row, e.what());
+                rejected.push_back({*sources[i], pg::oneLine(e.what())});
             } catch (const pqxx::integrity_constraint_violation& e) {
                 txn.exec0("ROLLBACK TO SAVEPOINT cdr_row");
-                reject(row, e.what());
+                rejected.push_back({*sources[i], pg::oneLine(e.what())});
             }
         }
         txn.commit();
-    }
-
-    static void reject(const json& row, const std::string& why)
-    {
-        cdrLog()->error("CDR REJECTED by the database ({}); not stored: {}", pg::oneLine(why),
-                        dump(row));
+        return rejected;
     }
 
     std::string dsn_;

@@ -4,11 +4,14 @@
 #include "cdr/errors.h"
 #include "cdr/store.h"
 
+#include <libpq-fe.h>
 #include <pqxx/pqxx>
 
 #include <fmt/format.h>
 
 #include <cctype>
+#include <map>
+#include <memory>
 
 namespace ss::cdr::pg {
 
@@ -26,6 +29,49 @@ std::string oneLine(const std::string& text)
             space = false;
         }
         out += c;
+    }
+    return out;
+}
+
+namespace {
+
+// A conninfo value in single quotes (libpq: backslash escapes ' and \).
+std::string quoteConninfo(const std::string& value)
+{
+    std::string out = "'";
+    for (const char c : value) {
+        if (c == '\'' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + "'";
+}
+
+}  // namespace
+
+std::string withConnectionDefaults(
+    const std::string& dsn, const std::vector<std::pair<std::string, std::string>>& defaults)
+{
+    char* error = nullptr;
+    const std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(
+        PQconninfoParse(dsn.c_str(), &error), &PQconninfoFree);
+    if (!options) {
+        PQfreemem(error);
+        return dsn;
+    }
+    std::map<std::string, std::string> values;
+    for (const auto* o = options.get(); o->keyword != nullptr; ++o) {
+        if (o->val != nullptr) {
+            values[o->keyword] = o->val;
+        }
+    }
+    for (const auto& [keyword, value] : defaults) {
+        values.emplace(keyword, value);
+    }
+    std::string out;
+    for (const auto& [keyword, value] : values) {
+        out += (out.empty() ? "" : " ") + keyword + "=" + quoteConninfo(value);
     }
     return out;
 }

@@ -4,6 +4,8 @@
 // Internal to cdr/pg: helpers shared by the PostgreSQL files. No pqxx type appears here.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ss::cdr::pg {
 
@@ -22,6 +24,12 @@ void requireExpectedSchema(int found);
 /// Creates database `name` if it does not exist, connecting with `dsn` (a maintenance
 /// database such as `postgres`). Throws DbUnavailable / ConfigError.
 void ensureDatabase(const std::string& dsn, const std::string& name);
+
+/// `dsn` (a libpq URL or key=value string) as a key=value string with `defaults` added for
+/// the keywords it does not set itself. Returns `dsn` unchanged when libpq cannot parse it
+/// (connecting then reports why).
+std::string withConnectionDefaults(
+    const std::string& dsn, const std::vector<std::pair<std::string, std::string>>& defaults);
 
 /// libpq messages span lines ("...failed: ...\n\tIs the server running..."); one line reads
 /// better in a log or after "swctl: ".

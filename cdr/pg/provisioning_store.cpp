@@ -5,6 +5,7 @@
 #include "cdr/errors.h"
 #include "cdr/pg/pg_util.h"
 #include "cdr/store.h"
+#include "common/params.h"
 
 #include <pqxx/pqxx>
 
@@ -261,6 +262,70 @@ void AdminStore::removeRoute(std::int64_t id)
         txn.commit();
     } catch (...) {
         pg::rethrowDbError("removing route " + std::to_string(id));
+    }
+}
+
+std::map<std::string, std::string> AdminStore::storedParams() const
+{
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::read_transaction txn(conn);
+        std::map<std::string, std::string> out;
+        for (const auto& row : txn.exec("SELECT name, value FROM param")) {
+            out[row[0].as<std::string>()] = row[1].as<std::string>();
+        }
+        return out;
+    } catch (...) {
+        pg::rethrowDbError("reading parameters");
+    }
+}
+
+std::optional<std::string> AdminStore::setParam(const std::string& name, const std::string& value)
+{
+    if (const auto error = common::validateParam(name, value)) {
+        throw ValidationError(common::findParam(name) == nullptr ? "NAME" : "VALUE", value,
+                              *error);
+    }
+    const std::string normalized = common::normalizeParam(name, value);
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::work txn(conn);
+        const auto old =
+            txn.exec_params("SELECT value FROM param WHERE name = $1 FOR UPDATE", name);
+        std::optional<std::string> previous;
+        if (!old.empty()) {
+            previous = old[0][0].as<std::string>();
+        }
+        if (previous != normalized) {
+            txn.exec_params0("INSERT INTO param (name, value) VALUES ($1, $2) "
+                             "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, "
+                             "updated_at = now()",
+                             name, normalized);
+        }
+        txn.commit();
+        return previous;
+    } catch (...) {
+        pg::rethrowDbError("setting parameter " + name);
+    }
+}
+
+std::optional<std::string> AdminStore::resetParam(const std::string& name)
+{
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::work txn(conn);
+        const auto removed =
+            txn.exec_params("DELETE FROM param WHERE name = $1 RETURNING value", name);
+        if (removed.empty()) {
+            if (common::findParam(name) == nullptr) {
+                throw ValidationError("NAME", name, *common::validateParam(name, ""));
+            }
+            return std::nullopt;  // already the default; nothing deleted, no NOTIFY sent
+        }
+        txn.commit();
+        return removed[0][0].as<std::string>();
+    } catch (...) {
+        pg::rethrowDbError("resetting parameter " + name);
     }
 }
 

@@ -41,6 +41,7 @@ private:
 // Command groups; each adds its subcommands to `app`. One file each.
 void addDbCommands(CLI::App& app, Context& ctx);
 void addGatewayCommands(CLI::App& app, Context& ctx);
+void addParamCommands(CLI::App& app, Context& ctx);
 void addRouteCommands(CLI::App& app, Context& ctx);
 void addCdrCommands(CLI::App& app, Context& ctx);
 

@@ -137,7 +137,11 @@ void addAdd(CLI::App& gateway, Context& ctx)
     add->add_option("--prefix-strip", o->prefixStrip, "Leading digits to strip (0-32)")
         ->capture_default_str();
     add->add_option("--prefix-add", o->prefixAdd, "Digits to prepend");
-    add->add_option("--opt", o->opts, "Per-gateway option KEY=VALUE (SPEC §3), repeatable");
+    // One KEY=VALUE per --opt (repeat the flag for more); without allow_extra_args(false) a
+    // vector option swallows the words after it, NAME included.
+    add->add_option("--opt", o->opts, "Per-gateway option KEY=VALUE (SPEC §3); repeat --opt "
+                                      "for each")
+        ->allow_extra_args(false);
     add->callback([&ctx, o] { ctx.action = [&ctx, o] { return addCommand(ctx, *o); }; });
 }
 

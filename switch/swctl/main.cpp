@@ -31,6 +31,7 @@ int run(int argc, char** argv)
         ->envname("SOFTSWITCH_STATE_DIR");
     app.add_flag("--json", ctx.json, "Machine-readable JSON output");
     ss::swctl::addDbCommands(app, ctx);
+    ss::swctl::addParamCommands(app, ctx);
     ss::swctl::addGatewayCommands(app, ctx);
     ss::swctl::addRouteCommands(app, ctx);
     ss::swctl::addCdrCommands(app, ctx);

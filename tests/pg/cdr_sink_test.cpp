@@ -5,7 +5,11 @@
 #include "cdr/time_format.h"
 #include "pg_fixture.h"
 
+#include <gmock/gmock.h>
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
+#include <fstream>
 
 namespace ss::pgtest {
 namespace {
@@ -121,10 +125,46 @@ TEST_F(PgCdrSink, ARowTheDatabaseRefusesDoesNotBlockTheOthers)
 {
     auto bad = makeRecord(2);
     bad.disposition = "not_a_disposition";
-    EXPECT_NO_THROW(sink_->write({makeRecord(1), bad, makeRecord(3)}));
+    std::vector<cdr::RejectedCdr> rejected;
+    EXPECT_NO_THROW(rejected = sink_->write({makeRecord(1), bad, makeRecord(3)}));
     EXPECT_EQ(scalar("SELECT string_agg(call_id, ',' ORDER BY call_id) FROM cdr"),
               "call-1,call-3");
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr_attempt"), "4");
+    ASSERT_EQ(rejected.size(), 1u);
+    EXPECT_EQ(rejected[0].record.callId, "call-2");
+    EXPECT_EQ(rejected[0].record.disposition, "not_a_disposition");
+    EXPECT_THAT(rejected[0].reason, ::testing::HasSubstr("cdr_disposition_check"));
+    EXPECT_EQ(rejected[0].reason.find('\n'), std::string::npos);
+}
+
+// End to end: the refused CDR is kept in <spool>/rejected.jsonl, the others are stored.
+TEST_F(PgCdrSink, TheWriterKeepsARefusedCdrInTheDeadLetterFile)
+{
+    const std::string spoolDir = ::testing::TempDir() + "ss_pg_rejected_" + dbName_;
+    cdr::CdrWriterConfig config;
+    config.spoolDir = spoolDir;
+    auto bad = makeRecord(2);
+    bad.endDirection = cdr::EndDirection::Switch;
+    bad.disposition = "hung_up";
+    {
+        auto writer = cdr::makeCdrWriter(cdr::makePgCdrSink(dsn_), config);
+        writer->submit(makeRecord(1));
+        writer->submit(std::move(bad));
+        writer->submit(makeRecord(3));
+        writer->stop();
+    }
+    EXPECT_EQ(scalar("SELECT string_agg(call_id, ',' ORDER BY call_id) FROM cdr"),
+              "call-1,call-3");
+    std::ifstream in(spoolDir + "/rejected.jsonl");
+    std::string line;
+    ASSERT_TRUE(std::getline(in, line));
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j.at("call_id"), "call-2");
+    EXPECT_EQ(j.at("disposition"), "hung_up");
+    EXPECT_THAT(j.at("rejected").get<std::string>(), ::testing::HasSubstr("disposition"));
+    EXPECT_FALSE(std::getline(in, line));
+    EXPECT_FALSE(std::filesystem::exists(spoolDir + "/cdr.spool"));
+    std::filesystem::remove_all(spoolDir);
 }
 
 TEST_F(PgCdrSink, StoresTextThatIsNotValidUtf8OrHasNul)

@@ -232,5 +232,185 @@ TEST_F(Swctl, CdrQueryCsvStartsWithTheColumnNames)
     EXPECT_THAT(r.out, HasSubstr(",call-1,4930123,49891,00491,"));
 }
 
+TEST_F(Swctl, OptTakesExactlyOneKeyValueEachTime)
+{
+    // NAME after --opt is the gateway's name, not a second option.
+    const auto r = run({"gateway", "add", "--opt", "enable-100rel=on", "term1", "--role",
+                        "termination", "--host", "10.0.1.1", "--opt", "session-timer=off",
+                        "--opt=options-ping=30"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto list = runJson({"gateway", "list"});
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0].at("name"), "term1");
+    EXPECT_EQ(list[0].at("options"), (json{{"enable-100rel", "on"},
+                                           {"options-ping", "30"},
+                                           {"session-timer", "off"}}));
+
+    const auto before = state();
+    // Two pairs after one --opt: the second is an unexpected argument.
+    const auto two = run({"gateway", "add", "g2", "--role", "termination", "--host", "10.0.1.2",
+                          "--opt", "enable-100rel=on", "session-timer=off"});
+    EXPECT_EQ(two.exitCode, 2);
+    EXPECT_THAT(two.err, HasSubstr("session-timer=off"));
+    // --opt without a value.
+    EXPECT_EQ(run({"gateway", "add", "g2", "--role", "termination", "--host", "10.0.1.2",
+                   "--opt"})
+                  .exitCode,
+              2);
+    // The same key twice.
+    const auto twice = run({"gateway", "add", "g2", "--role", "termination", "--host",
+                            "10.0.1.2", "--opt", "options-ping=1", "--opt", "options-ping=2"});
+    EXPECT_EQ(twice.exitCode, 2);
+    EXPECT_THAT(twice.err, HasSubstr("each KEY at most once"));
+    EXPECT_EQ(state(), before);
+}
+
+// Parameters (SPEC §2) as `swctl param` shows them: by name, from `param list --json`.
+class SwctlParam : public Swctl {
+protected:
+    json param(const std::string& name)
+    {
+        for (const auto& p : runJson({"param", "list"})) {
+            if (p.at("name") == name) {
+                return p;
+            }
+        }
+        ADD_FAILURE() << name << " not listed";
+        return json();
+    }
+    // The table `param`, as NAME=VALUE by name.
+    std::string table()
+    {
+        return scalar("SELECT coalesce(string_agg(name || '=' || value, ',' ORDER BY name), '') "
+                      "FROM param");
+    }
+};
+
+TEST_F(SwctlParam, ListShowsEveryParameterWithItsDefaultAndAllowedValues)
+{
+    const auto list = runJson({"param", "list"});
+    ASSERT_EQ(list.size(), 15u);
+    EXPECT_EQ(list[0].at("name"), "SS_SIP_RESEND_INTERVAL");  // SPEC order
+    const auto p = param("SS_SIP_TIMEOUT_INVITE");
+    EXPECT_EQ(p.at("value"), "10");
+    EXPECT_EQ(p.at("default"), "10");
+    EXPECT_EQ(p.at("allowed"), "1-300 (s)");
+    EXPECT_EQ(p.at("changed"), false);
+    EXPECT_TRUE(p.at("stored").is_null());
+
+    const auto text = run({"param", "list"});
+    ASSERT_EQ(text.exitCode, 0) << text.err;
+    EXPECT_THAT(text.out, ::testing::StartsWith("NAME "));
+    EXPECT_THAT(text.out, HasSubstr("DEFAULT"));
+    EXPECT_THAT(text.out, HasSubstr("CHANGED"));
+    EXPECT_THAT(text.out, HasSubstr("ALLOWED"));
+    EXPECT_THAT(text.out,
+                ::testing::ContainsRegex("SS_GATEWAY_BLACKLIST_TIME +600 +600 +no +0-86400"));
+}
+
+TEST_F(SwctlParam, SetStoresTheNormalizedValueAndGetAndListShowIt)
+{
+    auto r = run({"param", "set", "SS_SIP_TIMEOUT_INVITE", "007"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.out, "SS_SIP_TIMEOUT_INVITE = 7 (was 10, the default)\n");
+    ASSERT_EQ(run({"param", "set", "SS_SIP_ENABLE_100REL", "ON"}).exitCode, 0);
+    ASSERT_EQ(run({"param", "set", "SS_SIP_RESEND_INTERVAL", "0.50, 1,2"}).exitCode, 0);
+    ASSERT_EQ(run({"param", "set", "SS_SIP_SESSION_TIMEOUT_EARLY_HANGUP", "0"}).exitCode, 0);
+    EXPECT_EQ(table(),
+              "SS_SIP_ENABLE_100REL=on,SS_SIP_RESEND_INTERVAL=0.5,1,2,"
+              "SS_SIP_SESSION_TIMEOUT_EARLY_HANGUP=0,SS_SIP_TIMEOUT_INVITE=7");
+
+    EXPECT_EQ(run({"param", "get", "SS_SIP_TIMEOUT_INVITE"}).out, "7\n");
+    EXPECT_EQ(run({"param", "get", "SS_SIP_TIMEOUT_TRYING"}).out, "20\n");  // default
+    const auto got = runJson({"param", "get", "SS_SIP_RESEND_INTERVAL"});
+    EXPECT_EQ(got.at("value"), "0.5,1,2");
+    EXPECT_EQ(got.at("changed"), true);
+    EXPECT_EQ(param("SS_SIP_ENABLE_100REL").at("changed"), true);
+    // Stored, but equal to the default: not a change.
+    EXPECT_EQ(param("SS_SIP_SESSION_TIMEOUT_EARLY_HANGUP").at("changed"), false);
+    EXPECT_EQ(param("SS_SIP_SESSION_TIMEOUT_EARLY_HANGUP").at("stored"), "0");
+
+    r = run({"param", "set", "SS_SIP_TIMEOUT_INVITE", "7"});
+    EXPECT_EQ(r.out, "SS_SIP_TIMEOUT_INVITE = 7 (unchanged)\n");
+    const auto set = runJson({"param", "set", "SS_SIP_TIMEOUT_INVITE", "300"});
+    EXPECT_EQ(set.at("value"), "300");
+    EXPECT_EQ(set.at("changed"), true);
+}
+
+TEST_F(SwctlParam, RefusedValuesExitTwoWithTheRegistryMessageAndChangeNothing)
+{
+    ASSERT_EQ(run({"param", "set", "SS_SIP_TIMEOUT_INVITE", "7"}).exitCode, 0);
+    const auto before = table();
+    struct Case {
+        std::vector<std::string> args;
+        std::string message;
+    };
+    const std::vector<Case> cases = {
+        {{"param", "set", "SS_NO_SUCH", "1"}, "parameter \"SS_NO_SUCH\" does not exist"},
+        {{"param", "set", "ss_sip_timeout_invite", "5"}, "\"ss_sip_timeout_invite\" does not"},
+        {{"param", "set", "SS_SIP_TIMEOUT_INVITE", "0"},
+         "SS_SIP_TIMEOUT_INVITE: \"0\" is not allowed; expected 1-300 (s)"},
+        {{"param", "set", "SS_SIP_TIMEOUT_INVITE", "301"}, "\"301\" is not allowed"},
+        {{"param", "set", "SS_SIP_TIMEOUT_INVITE", "-1"}, "\"-1\" is not allowed"},
+        {{"param", "set", "SS_SIP_TIMEOUT_INVITE", "ten"}, "\"ten\" is not allowed"},
+        {{"param", "set", "SS_SIP_TIMEOUT_INVITE", ""}, "\"\" is not allowed"},
+        {{"param", "set", "SS_SIP_TIMEOUT_INVITE", "1.5"}, "\"1.5\" is not allowed"},
+        {{"param", "set", "SS_SIP_NO_TIMER_REINVITE_INTERVAL", "59"},
+         "expected 0 (off) or 60-86400 (s)"},
+        {{"param", "set", "SS_SIP_ENABLE_100REL", "yes"}, "expected on or off"},
+        {{"param", "set", "SS_SIP_RESEND_INTERVAL", "0.5,1,"}, "\"0.5,1,\" is not allowed"},
+        {{"param", "set", "SS_SIP_RESEND_INTERVAL", "0.05"}, "each 0.1-60"},
+        {{"param", "set", "SS_SIP_RESEND_INTERVAL", "1,1,1,1,1,1,1,1,1,1,1"}, "1-10 comma"},
+        {{"param", "get", "SS_NO_SUCH"}, "parameter \"SS_NO_SUCH\" does not exist"},
+        {{"param", "reset", "SS_NO_SUCH"}, "parameter \"SS_NO_SUCH\" does not exist"},
+    };
+    for (const auto& c : cases) {
+        const auto r = run(c.args);
+        EXPECT_EQ(r.exitCode, 2) << c.args[1] << " " << c.args[2] << ": " << r.err;
+        EXPECT_THAT(r.err, ::testing::StartsWith("swctl: "));
+        EXPECT_THAT(r.err, HasSubstr(c.message));
+        EXPECT_EQ(r.out, "");
+    }
+    EXPECT_EQ(table(), before);
+    EXPECT_EQ(run({"param", "set", "SS_SIP_TIMEOUT_INVITE"}).exitCode, 2);  // no VALUE
+    // Validation comes before the database: exit 2 even when it is unreachable.
+    EXPECT_EQ(swctl(kUnreachableDsn, {"param", "set", "SS_SIP_TIMEOUT_INVITE", "0"}).exitCode, 2);
+    EXPECT_EQ(swctl(kUnreachableDsn, {"param", "set", "SS_SIP_TIMEOUT_INVITE", "5"}).exitCode, 1);
+}
+
+TEST_F(SwctlParam, ResetDeletesTheRowSoTheDefaultApplies)
+{
+    ASSERT_EQ(run({"param", "set", "SS_GATEWAY_SWITCH_LIMIT", "3"}).exitCode, 0);
+    auto r = run({"param", "reset", "SS_GATEWAY_SWITCH_LIMIT"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.out, "SS_GATEWAY_SWITCH_LIMIT = 0 (the default; was 3)\n");
+    EXPECT_EQ(table(), "");
+    r = run({"param", "reset", "SS_GATEWAY_SWITCH_LIMIT"});  // idempotent
+    EXPECT_EQ(r.exitCode, 0);
+    EXPECT_EQ(r.out, "SS_GATEWAY_SWITCH_LIMIT = 0 (the default; unchanged)\n");
+    const auto j = runJson({"param", "reset", "SS_GATEWAY_SWITCH_LIMIT"});
+    EXPECT_EQ(j.at("value"), "0");
+    EXPECT_TRUE(j.at("stored").is_null());
+}
+
+TEST_F(SwctlParam, StoredValuesTheSwitchIgnoresAreFlaggedAndCanBeRemoved)
+{
+    // Written by other means than swctl (SQL, an older version).
+    sql("INSERT INTO param (name, value) VALUES ('SS_SIP_SESSION_TTL', '5'), ('SS_OLD', 'x')");
+    const auto r = run({"param", "list", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("SS_SIP_SESSION_TTL: \"5\" is not allowed"));
+    EXPECT_THAT(r.err, HasSubstr("SS_OLD"));
+    const auto p = param("SS_SIP_SESSION_TTL");
+    EXPECT_EQ(p.at("value"), "1800");  // what the switch uses
+    EXPECT_EQ(p.at("stored"), "5");
+    EXPECT_THAT(p.at("error").get<std::string>(), HasSubstr("90-86400"));
+
+    EXPECT_EQ(run({"param", "reset", "SS_OLD"}).exitCode, 0);
+    EXPECT_EQ(run({"param", "reset", "SS_OLD"}).exitCode, 2);  // gone, and not a parameter
+    EXPECT_EQ(run({"param", "reset", "SS_SIP_SESSION_TTL"}).exitCode, 0);
+    EXPECT_EQ(table(), "");
+}
+
 }  // namespace
 }  // namespace ss::pgtest

@@ -3,9 +3,12 @@
 #include "test_records.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <system_error>
 
 namespace ss::cdr {
 namespace {
@@ -14,13 +17,23 @@ using testing::makeRecord;
 using testing::readLines;
 using testing::TempDir;
 
+// Takes every record except the one with call id `refuse`, which it refuses for good.
 class CollectingSink final : public CdrSink {
 public:
-    void write(const std::vector<CdrRecord>& batch) override
+    std::vector<RejectedCdr> write(const std::vector<CdrRecord>& batch) override
     {
-        records.insert(records.end(), batch.begin(), batch.end());
+        std::vector<RejectedCdr> rejected;
+        for (const auto& r : batch) {
+            if (r.callId == refuse) {
+                rejected.push_back({r, "bad disposition"});
+            } else {
+                records.push_back(r);
+            }
+        }
+        return rejected;
     }
     std::vector<CdrRecord> records;
+    std::string refuse;
 };
 
 TEST(SpoolLine, RoundTripsEveryFieldAtFullClockPrecision)
@@ -88,6 +101,59 @@ TEST(Spool, ReplayWritesOldestFirstAndEmptiesTheSpool)
     EXPECT_EQ(sink.records[0].callId, "call-1");
     EXPECT_EQ(sink.records[2].callId, "call-3");
     EXPECT_FALSE(spool.hasPending());
+}
+
+TEST(Spool, RejectAppendsSpoolLinesWithTheReasonToTheDeadLetterFile)
+{
+    TempDir dir;
+    Spool spool(dir.path());
+    spool.reject({{makeRecord(1), "refused: value too long"}});
+    spool.reject({});
+    spool.reject({{makeRecord(2), "bad disposition"}});
+
+    EXPECT_EQ(spool.rejectedPath(), dir.path() + "/rejected.jsonl");
+    const auto lines = readLines(spool.rejectedPath());
+    ASSERT_EQ(lines.size(), 2u);
+    // The spool format, so a repaired line can be fed in again as it is.
+    EXPECT_TRUE(testing::sameRecord(decodeSpoolLine(lines[0]), makeRecord(1)));
+    EXPECT_EQ(nlohmann::json::parse(lines[0]).at("rejected"), "refused: value too long");
+    EXPECT_EQ(decodeSpoolLine(lines[1]).callId, "call-2");
+    EXPECT_FALSE(spool.hasPending());  // never replayed automatically
+}
+
+TEST(Spool, ReplaySendsWhatTheSinkRefusesToTheDeadLetterFile)
+{
+    TempDir dir;
+    Spool spool(dir.path());
+    spool.append({makeRecord(1), makeRecord(2), makeRecord(3)});
+
+    CollectingSink sink;
+    sink.refuse = "call-2";
+    EXPECT_EQ(spool.replay(sink, 2), 3u);
+    ASSERT_EQ(sink.records.size(), 2u);
+    EXPECT_EQ(sink.records[1].callId, "call-3");
+    EXPECT_FALSE(spool.hasPending());
+    const auto rejected = readLines(spool.rejectedPath());
+    ASSERT_EQ(rejected.size(), 1u);
+    EXPECT_EQ(decodeSpoolLine(rejected[0]).callId, "call-2");
+}
+
+TEST(Spool, ReplayKeepsTheBatchSpooledWhenTheDeadLetterFileCannotBeWritten)
+{
+    TempDir dir;
+    Spool spool(dir.path());
+    spool.append({makeRecord(1), makeRecord(2)});
+    std::filesystem::create_directory(spool.rejectedPath());  // open() fails: EISDIR
+
+    CollectingSink sink;
+    sink.refuse = "call-2";
+    EXPECT_THROW(spool.replay(sink, 10), std::system_error);
+    EXPECT_TRUE(spool.hasPending());  // call-2 is not lost (call-1 is sent again: duplicates
+                                      // are the sink's to ignore)
+    std::filesystem::remove(spool.rejectedPath());
+    EXPECT_EQ(spool.replay(sink, 10), 2u);
+    EXPECT_FALSE(spool.hasPending());
+    EXPECT_EQ(readLines(spool.rejectedPath()).size(), 1u);
 }
 
 TEST(Spool, CreatesAMissingDirectory)

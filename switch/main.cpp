@@ -5,6 +5,7 @@
 
 #include "cdr/cdr_writer.h"
 #include "cdr/embedded_postgres.h"
+#include "cdr/provisioning_watcher.h"
 #include "cdr/store.h"
 #include "common/clock.h"
 #include "common/config_error.h"
@@ -169,6 +170,19 @@ int run(const Options& opt)
     runtime.setStackTimers(params->stackTimers());
     runtime.setEvents(&calls);
 
+    // Live reload (SPEC §1): swctl changes arrive by LISTEN/NOTIFY within a second; calls in
+    // progress keep the snapshot they started with. A lost database leaves the switch on its
+    // last snapshot until the watcher reconnects and reloads.
+    ss::cdr::ProvisioningWatcher watcher(
+        dsn,
+        [&](ss::common::Provisioning provisioning) {
+            install(runtime, calls, provisioning);
+            log->info("provisioning reloaded: {} gateways, {} routes, {} parameters set",
+                      provisioning.gateways.size(), provisioning.routes.size(),
+                      provisioning.params.size());
+        },
+        [&](const std::string& error) { log->warn("provisioning watcher: {}", error); });
+
     if (!opt.http.empty()) {
         log->warn("--http {}: the HTTP API is not implemented yet; ignoring", opt.http);
     }
@@ -210,6 +224,7 @@ int run(const Options& opt)
     }
     runtime.run();
 
+    watcher.stop();
     pthread_kill(signals.native_handle(), SIGUSR2);
     signals.join();
     writer->stop();

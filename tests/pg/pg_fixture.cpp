@@ -112,39 +112,6 @@ std::string PgTest::scalar(const std::string& query)
     return result[0][0].as<std::string>();
 }
 
-cdr::CdrRecord makeRecord(int n)
-{
-    using namespace std::chrono_literals;
-    common::ManualClock clock;
-    clock.advance(std::chrono::seconds(n) + 123456us);
-    const auto t0 = clock.systemNow();
-    cdr::CdrRecord r;
-    r.node = "node-a";
-    r.callId = "call-" + std::to_string(n);
-    r.caller = "4930123";
-    r.callee = "4989" + std::to_string(n);
-    r.calleeOut = "0049" + std::to_string(n);
-    r.originGateway = "orig1";
-    r.originAddr = "10.0.0.1:5060";
-    r.termGateway = "term2";
-    r.termAddr = "10.0.1.2:5060";
-    r.setupAt = t0;
-    r.ringAt = t0 + 1500ms;
-    r.answerAt = t0 + 3250ms;
-    r.endAt = t0 + 63250ms;
-    r.endDirection = cdr::EndDirection::Callee;
-    r.endReason = "callee_bye";
-    r.disposition = "recv_bye";
-    r.sipCode = 200;
-    r.sipReason = "OK";
-    r.q850Cause = 16;
-    r.attempts.push_back({1, "term1", "10.0.1.1:5060", "udp", t0 + 10ms, t0 + 510ms, 503,
-                          "rejected"});
-    r.attempts.push_back({2, "term2", "10.0.1.2:5060", "tcp", t0 + 520ms, t0 + 63250ms, 200,
-                          "answered"});
-    return r;
-}
-
 ProcessResult runProcess(const std::vector<std::string>& args)
 {
     std::string dir = ::testing::TempDir() + "ss_proc_XXXXXX";

@@ -5,6 +5,7 @@
 // SS_TEST_PG_URL, dropped afterwards.
 
 #include "cdr/cdr_record.h"
+#include "tests/support/cdr_records.h"
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
@@ -39,9 +40,7 @@ std::string withDatabase(const std::string& dsn, const std::string& dbName);
 /// A DSN that cannot connect (no such socket directory).
 inline constexpr const char* kUnreachableDsn = "host=/nonexistent/ss-test port=1 dbname=x user=x";
 
-/// A complete CDR: call id `call-<n>`, two attempts, times with sub-millisecond parts, set up
-/// `n` seconds after 2026-01-01T00:00:00Z.
-cdr::CdrRecord makeRecord(int n);
+using cdr::testing::makeRecord;  // tests/support/cdr_records.h
 
 struct ProcessResult {
     int exitCode = -1;

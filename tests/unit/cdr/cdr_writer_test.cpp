@@ -4,7 +4,7 @@
 
 #include "cdr/cdr_writer.h"
 #include "cdr/spool.h"
-#include "test_records.h"
+#include "tests/support/cdr_records.h"
 
 #include <gtest/gtest.h>
 

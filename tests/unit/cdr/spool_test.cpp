@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cdr/spool.h"
-#include "test_records.h"
+#include "tests/support/cdr_records.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// Shared helpers of the cdr unit tests.
+// CDR fixtures shared by the cdr unit tests and the PostgreSQL tests.
 
 #include "cdr/cdr_record.h"
 

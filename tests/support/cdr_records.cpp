@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "test_records.h"
+#include "tests/support/cdr_records.h"
 
 #include "common/clock.h"
 

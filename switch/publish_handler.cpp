@@ -12,16 +12,25 @@ namespace ss::sig {
 
 namespace {
 
+/// The termination gateway that sent `req`: the one at its source address and port, else the
+/// first at its address (gateways sharing an address are told apart by port).
 const common::GatewayConfig* terminationAt(const routing::RoutingTable& table,
                                            const SipRequest& req)
 {
+    const common::GatewayConfig* byAddress = nullptr;
     for (const auto& gw : table.provisioning().gateways) {
-        if (gw.role == common::GatewayRole::Termination && gw.enabled &&
-            gw.host == req.sourceIp) {
+        if (gw.role != common::GatewayRole::Termination || !gw.enabled ||
+            gw.host != req.sourceIp) {
+            continue;
+        }
+        if (gw.port == req.sourcePort) {
             return &gw;
         }
+        if (byAddress == nullptr) {
+            byAddress = &gw;
+        }
     }
-    return nullptr;
+    return byAddress;
 }
 
 SipResponse published(const std::string& etag, std::int64_t expires)

@@ -1036,3 +1036,27 @@ TEST_F(TimerTest, PerGatewayOptionOverridesTheGlobalSetting)
     startCall();
     EXPECT_FALSE(stack_.ofKind(Kind::StartDialog).back().newDialog.offer100rel);
 }
+
+TEST_F(PublishTest, GatewaysSharingAnAddressAreToldApartByPort)
+{
+    ss::common::Provisioning p;
+    p.gateways.push_back(gw("orig", ss::common::GatewayRole::Origination, "192.0.2.10", 0));
+    p.gateways.push_back(gw("a", ss::common::GatewayRole::Termination, "198.51.100.7", 5070));
+    p.gateways.push_back(gw("b", ss::common::GatewayRole::Termination, "198.51.100.7", 5080));
+    p.routes.push_back({1, "", "a", 10, 100});
+    p.routes.push_back({2, "", "b", 20, 100});
+    manager_.setRoutingTable(ss::routing::RoutingTable::build(p));
+
+    SipRequest req = request("PUBLISH");
+    req.sourceIp = "198.51.100.7";
+    req.sourcePort = 5080;  // gateway b
+    req.event = "presence";
+    req.expires = 60;
+    req.body = "<presence/>";
+    manager_.onOutOfDialogRequest(stack_.newServerTxn(), req);
+    timers_.advance(61s);  // b's publication lapses; a never published
+    startCall();
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).back().newDialog.target.port, 5070);
+    manager_.onResponse(bInvite_, response(503));  // a fails: b is out of routing
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), 1u);
+}

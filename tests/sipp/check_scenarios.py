@@ -27,6 +27,8 @@ GOOD = [
     ("uas_reinvite", "uac_accept_reinvite"),
     ("uas_answer_late", "uac_call"),
     ("uas_prack", "uac_prack"),
+    ("uas_prack", "uac_prack_retransmit"),
+    ("uas_answer_ring3", "uac_call"),
 ]
 # (uas, uac, which side must fail): the scenarios really check what they claim.
 BAD = [

@@ -393,26 +393,31 @@ class Case:
                                   "transport": "udp", "spec": spec}
                 log(f"UAS {name} (silent sink) on udp 127.0.0.1:{sink.port}")
                 continue
-            transport = spec.get("transport", self.m.get("transport", "udp"))
-            for attempt in range(3):
-                port = free_port(["udp", "tcp"])
-                argv = [self.args.sipp, "-sf", os.path.join(self.args.scenarios, spec["scenario"]),
-                        "-i", "127.0.0.1", "-bind_local", "-p", str(port),
-                        "-t", "t1" if transport == "tcp" else "u1",
-                        "-timeout", f"{int(self.deadline.left())}s", "-timeout_error",
-                        *self.sipp_common(f"uas_{name}")]
-                proc = self.spawn(f"uas_{name}", argv)
-                while proc.running() and not port_bound(transport, "127.0.0.1", port):
-                    self.deadline.check(f"waiting for UAS {name} to bind {transport}/{port}")
-                    time.sleep(0.02)
-                if proc.running():
-                    break
-                log(f"UAS {name} exited at start ({proc.popen.returncode}); retrying, "
-                    f"attempt {attempt + 1}:\n{tail(proc.log_path, 10)}")
-            else:
-                raise CaseFailure(f"UAS {name} would not start")
-            self.uas[name] = {"proc": proc, "port": port, "transport": transport, "spec": spec}
-            log(f"UAS {name} ({spec['scenario']}) on {transport} 127.0.0.1:{port}")
+            self.start_sipp_uas(name, spec)
+
+    def start_sipp_uas(self, name, spec, fixed_port=None):
+        """A SIPp UAS for gateway `name` on a free port (or on `fixed_port`, the port of the
+        silent sink it replaces in a `second_call`)."""
+        transport = spec.get("transport", self.m.get("transport", "udp"))
+        for attempt in range(3):
+            port = fixed_port or free_port(["udp", "tcp"])
+            argv = [self.args.sipp, "-sf", os.path.join(self.args.scenarios, spec["scenario"]),
+                    "-i", "127.0.0.1", "-bind_local", "-p", str(port),
+                    "-t", "t1" if transport == "tcp" else "u1",
+                    "-timeout", f"{int(self.deadline.left())}s", "-timeout_error",
+                    *self.sipp_common(f"uas_{name}")]
+            proc = self.spawn(f"uas_{name}", argv)
+            while proc.running() and not port_bound(transport, "127.0.0.1", port):
+                self.deadline.check(f"waiting for UAS {name} to bind {transport}/{port}")
+                time.sleep(0.02)
+            if proc.running():
+                break
+            log(f"UAS {name} exited at start ({proc.popen.returncode}); retrying, "
+                f"attempt {attempt + 1}:\n{tail(proc.log_path, 10)}")
+        else:
+            raise CaseFailure(f"UAS {name} would not start")
+        self.uas[name] = {"proc": proc, "port": port, "transport": transport, "spec": spec}
+        log(f"UAS {name} ({spec['scenario']}) on {transport} 127.0.0.1:{port}")
 
     def provision(self):
         for gw in self.m.get("gateways", []):
@@ -458,11 +463,11 @@ class Case:
                    f"ready file pid {info.get('pid')} is not the daemon's pid {self.daemon.pid}")
         self.ready = info
 
-    def publish(self):
+    def publish(self, steps=None):
         """Manifest `publish`: PUBLISH heartbeats sent from a silent gateway's socket before
         the call: [{"from": NAME, "event": "presence"|null, "expires": N|null, "body": true,
         "expect_code": 200, "expect_expires": N, "wait_after_s": S}, ...]."""
-        steps = self.m.get("publish", [])
+        steps = self.m.get("publish", []) if steps is None else steps
         if not steps:
             return
         ip, port = self.ready["sip.udp"].rsplit(":", 1)
@@ -490,8 +495,8 @@ class Case:
                 log(f"waiting {step['wait_after_s']} s")
                 time.sleep(self.deadline.bound(step["wait_after_s"]))
 
-    def run_uac(self):
-        spec = self.m["uac"]
+    def run_uac(self, spec=None, tag="uac"):
+        spec = self.m["uac"] if spec is None else spec
         transport = self.m.get("transport", "udp")
         target = self.ready.get(f"sip.{transport}")
         self.check(target is not None, f"ready file has no sip.{transport} line: {self.ready}")
@@ -503,8 +508,8 @@ class Case:
                 "-i", self.uac_ip, "-bind_local", "-p", str(uac_port),
                 "-t", "t1" if transport == "tcp" else "u1",
                 "-timeout", f"{spec.get('timeout_s', 30)}s", "-timeout_error",
-                *self.sipp_common("uac")]
-        uac = self.spawn("uac", argv)
+                *self.sipp_common(tag)]
+        uac = self.spawn(tag, argv)
         rc = uac.wait(self.deadline.bound(spec.get("timeout_s", 30) + 10))
         if rc is None:
             uac.stop(signal.SIGKILL)
@@ -514,6 +519,50 @@ class Case:
                    f"UAC SIPp ({spec['scenario']}) exit {rc}, expected {expect} (0 = the call went "
                    f"exactly as the scenario says, including the expected final response)")
         log(f"UAC finished: exit {rc} as expected ({spec.get('expect_final', '?')} final)")
+        if spec.get("expect_responses"):
+            self.check_uac_responses(spec["expect_responses"], tag)
+
+    def uac_received(self, tag):
+        """(seconds since the epoch, message text) of every message the UAC received, from its
+        SIPp message log (`-trace_msg`): it holds identical copies SIPp absorbed as
+        retransmissions, which a scenario cannot <recv>."""
+        path = os.path.join(self.dir, f"{tag}_messages.log")
+        with open(path, errors="replace") as f:
+            text = f.read()
+        out = []
+        for chunk in text.split("----------------------------------------------- ")[1:]:
+            stamp, _, rest = chunk.partition("\n")
+            what, _, msg = rest.partition("\n")
+            if "received" not in what:
+                continue
+            t = time.mktime(time.strptime(stamp.strip()[:19], "%Y-%m-%d %H:%M:%S"))
+            t += float("0" + stamp.strip()[19:])
+            out.append((t, msg.strip("\r\n")))
+        return out
+
+    def check_uac_responses(self, want, tag):
+        """uac.expect_responses: {"180": {"at_s": [0, 0.5], "tolerance_ms": 150,
+        "same_headers": ["RSeq"]}}: the copies of that response the UAC received, at those
+        instants (seconds after the first copy), all with the same values of those headers."""
+        got = self.uac_received(tag)
+        for code, spec in want.items():
+            copies = [(t, m) for t, m in got if m.startswith(f"SIP/2.0 {code} ")]
+            t0 = copies[0][0] if copies else 0.0
+            offsets = [round(t - t0, 3) for t, _ in copies]
+            log(f"UAC received {len(copies)} copies of {code} at {offsets} s after the first")
+            at = spec.get("at_s", [])
+            self.check(len(copies) == len(at), f"UAC: {len(copies)} copies of {code} at "
+                       f"{offsets}, expected {len(at)} at {at}")
+            tol = spec.get("tolerance_ms", 150) / 1000.0
+            for i, (o, e) in enumerate(zip(offsets, at)):
+                self.check(abs(o - e) <= tol, f"UAC: copy #{i + 1} of {code} at {o} s, expected "
+                           f"{e} s +-{tol * 1000:.0f} ms (all: {offsets})")
+            for h in spec.get("same_headers", []):
+                values = {SilentSink.header(m.split("\r\n") if "\r\n" in m else m.split("\n"),
+                                            h.lower()) for _, m in copies}
+                log(f"UAC: {h} of the {code} copies: {sorted(values)}")
+                self.check(len(values) == 1 and "" not in values,
+                           f"UAC: the {code} copies differ in {h}: {sorted(values)}")
 
     def query_cdrs(self):
         return json.loads(psql(self.dsn, CDR_SQL))
@@ -683,19 +732,43 @@ class Case:
                        f"{[(r['call_id'], r['end_reason']) for r in rows]}")
             log("no CDR, as expected")
         else:
-            rows = self.wait_cdrs(1)
-            self.check(len(rows) == 1, f"expected 1 CDR within {self.m.get('cdr_wait_s', 10)} s, "
-                       f"found {len(rows)}")
-            row = rows[0]
-            log("cdr: " + json.dumps({k: v for k, v in row.items() if not k.startswith("x_")}))
-            log("cdr_attempt: " + json.dumps(row["x_attempts"]))
-            self.check_cdr(row, want)
-            if self.m.get("check_swctl_query", True):
-                self.check_swctl_query(row)
+            self.check_nth_cdr(1, want)
+            second = self.m.get("second_call")
+            if second:
+                self.run_second_call(second)
+                self.check_nth_cdr(2, second["cdr"])
+            count = 2 if second else 1
             self.stop_daemon()
             rows = self.query_cdrs()
-            self.check(len(rows) == 1, f"after shutdown: {len(rows)} CDRs, expected exactly 1")
+            self.check(len(rows) == count, f"after shutdown: {len(rows)} CDRs, expected exactly "
+                       f"{count}")
         self.finish_uas()
+
+    def check_nth_cdr(self, n, want):
+        """Waits for the n-th CDR (rows ordered by id) and checks it against `want`."""
+        rows = self.wait_cdrs(n)
+        self.check(len(rows) == n, f"expected {n} CDR(s) within {self.m.get('cdr_wait_s', 10)} "
+                   f"s, found {len(rows)}")
+        row = rows[n - 1]
+        log(f"cdr #{n}: " + json.dumps({k: v for k, v in row.items() if not k.startswith("x_")}))
+        log(f"cdr_attempt #{n}: " + json.dumps(row["x_attempts"]))
+        self.check_cdr(row, want)
+        if self.m.get("check_swctl_query", True):
+            self.check_swctl_query(row)
+
+    def run_second_call(self, second):
+        """Manifest `second_call` (after the first call's CDR is checked): `publish` steps,
+        then `replace_sink` {NAME: scenario} stops those silent sinks (checking their
+        expectations so far) and starts a SIPp UAS on the same port, then a second UAC call
+        `uac` (use another callee: swctl cdr query is by callee) whose CDR must match `cdr`."""
+        log("second call phase")
+        self.publish(second.get("publish", []))
+        for name, scenario in second.get("replace_sink", {}).items():
+            u = self.uas[name]
+            self.check_sink(name, u)
+            spec = {"name": name, "scenario": scenario, "expect_calls": 1}
+            self.start_sipp_uas(name, spec, fixed_port=u["port"])
+        self.run_uac(second["uac"], "uac2")
 
     def report_failure(self):
         print("=" * 100, flush=True)

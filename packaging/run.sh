@@ -17,11 +17,7 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
-build="${BUILD_DIR:-$repo/build}"
-
-bash packaging/install-deps.sh
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build "$build" -j"$(nproc)"
+build="$(bash packaging/build.sh | tail -n 1)"
 
 softswitchd="$build/switch/softswitchd"
 swctl="$build/switch/swctl/swctl"

@@ -658,7 +658,6 @@ void B2bCall::relayInDialog(Leg from, ServerTxnId txn, const SipRequest& req)
         const auto& to = session(other(from)).timer;
         out.timer = offerAsUac(to.active ? to.interval : params_->sessionTtl,
                                std::chrono::seconds(uacMinSe_));
-        noteSdp(from, req.body);
     }
     const ClientTxnId sent = manager_.stack().sendInDialog(target, out);
     if (sent == 0) {
@@ -669,7 +668,7 @@ void B2bCall::relayInDialog(Leg from, ServerTxnId txn, const SipRequest& req)
     }
     manager_.bindClientTxn(sent, this);
     manager_.bindServerTxn(txn, this);
-    relays_[sent] = {from, txn, req.method, req.timer};
+    relays_[sent] = {from, txn, req.method, req.timer, req.body};
 }
 
 void B2bCall::onRelayedResponse(ClientTxnId txn, Relay relay, const SipResponse& resp)
@@ -681,6 +680,7 @@ void B2bCall::onRelayedResponse(ClientTxnId txn, Relay relay, const SipResponse&
     if (isSuccess(resp.status) && relay.method != "INFO") {
         // Each leg renegotiates its own session timer on a target refresh.
         const Leg to = other(relay.from);
+        noteSdp(relay.from, relay.offer);
         noteSdp(to, resp.body);
         session(to).timer = acceptAsUac(resp.timer);
         const auto decision = negotiateAsUas(relay.requestTimer, params_->sessionTtl);
@@ -749,7 +749,7 @@ void B2bCall::sendBye(Leg leg)
         return;
     }
     manager_.bindClientTxn(txn, this);
-    byes_[txn] = true;
+    byes_.insert(txn);
     armGuard();
 }
 
@@ -859,7 +859,7 @@ void B2bCall::release()
         stack.releaseClientTxn(pending.clientTxn);
     }
     pendingAck_.clear();
-    for (auto& [txn, unused] : byes_) {
+    for (ClientTxnId txn : byes_) {
         manager_.unbindClientTxn(txn);
         stack.releaseClientTxn(txn);
     }

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,7 @@ private:
         ServerTxnId serverTxn;
         std::string method;
         SessionTimerFields requestTimer;  // what `from` asked for (we answer as its UAS)
+        std::string offer;                // its SDP; the legs' SDP changes only on a 2xx
     };
     /// Per-leg session state: the RFC 4028 timer agreed on this leg (or the no-timer
     /// keep-alive), and the SDP last exchanged on it, so a refresh with unchanged SDP is
@@ -194,7 +196,7 @@ private:
     bool cdrWritten_ = false;
     common::MonoTime setupMono_{};
     std::map<ClientTxnId, Relay> relays_;
-    std::map<ClientTxnId, bool> byes_;  // BYEs we sent, waiting for their response
+    std::set<ClientTxnId> byes_;  // BYEs we sent, waiting for their response
     /// A relayed re-INVITE answered 2xx: when its server transaction is ACKed, ACK the client
     /// transaction on the other leg (§13.2.2.4, end to end).
     struct PendingAck {

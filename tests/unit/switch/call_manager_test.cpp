@@ -1060,3 +1060,18 @@ TEST_F(PublishTest, GatewaysSharingAnAddressAreToldApartByPort)
     manager_.onResponse(bInvite_, response(503));  // a fails: b is out of routing
     EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), 1u);
 }
+
+TEST_F(SessionTest, ARejectedOfferDoesNotBecomeTheSdpOfLaterRefreshes)
+{
+    setParams({{"SS_SIP_NO_TIMER_REINVITE_INTERVAL", "60"}});
+    answerWith(timer(0, "", false), timer(0, "", false));
+    constexpr const char* kRejected = "v=0\r\no=- 1 9 IN IP4 192.0.2.10\r\ns=-\r\n";
+    const auto reinvite = stack_.newServerTxn();
+    manager_.onDialogRequest(aDialog(), reinvite, request("INVITE", kRejected));
+    manager_.onResponse(sentOn(bDialog_, "INVITE").back().txn, response(488));
+    EXPECT_EQ(stack_.lastStatus(reinvite), 488);
+    timers_.advance(61s);
+    const auto keepAlives = sentOn(bDialog_, "INVITE");
+    ASSERT_EQ(keepAlives.size(), 2u);
+    EXPECT_EQ(keepAlives.back().body, kSdp);  // the SDP the callee actually accepted
+}

@@ -52,17 +52,24 @@ sigset_t handledSignals()
     return set;
 }
 
-/// Installs a provisioning snapshot on the sip-loop: routing, parameters and stack timers
-/// together, so a call never sees routes from one snapshot and parameters from another.
-void install(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
-             const ss::common::Provisioning& provisioning)
+/// Applies a provisioning snapshot: routing, parameters and stack timers together, so a call
+/// never sees routes from one snapshot and parameters from another. Thread: sip-loop (or
+/// before it runs).
+void apply(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
+           const ss::common::Provisioning& provisioning)
 {
-    auto table = ss::routing::RoutingTable::build(provisioning);
-    auto params = paramsOf(provisioning);
-    runtime.post([&runtime, &calls, table, params] {
-        calls.setRoutingTable(table);
-        calls.setParams(params);
-        runtime.setStackTimers(params->stackTimers());
+    calls.setRoutingTable(ss::routing::RoutingTable::build(provisioning));
+    const auto params = paramsOf(provisioning);
+    calls.setParams(params);
+    runtime.setStackTimers(params->stackTimers());
+}
+
+/// apply() from another thread (the watcher, the signal thread): posted to the sip-loop.
+void install(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
+             ss::common::Provisioning provisioning)
+{
+    runtime.post([&runtime, &calls, provisioning = std::move(provisioning)] {
+        apply(runtime, calls, provisioning);
     });
 }
 
@@ -150,13 +157,12 @@ int run(const Options& opt)
                                                                         : opt.schemaDir);
         log->info("embedded PostgreSQL under {}/pg, schema version {}", opt.stateDir, version);
     }
-    auto table = ss::routing::RoutingTable::build(ss::cdr::loadProvisioning(dsn));
-    log->info("loaded {} gateways, {} routes", table->provisioning().gateways.size(),
-              table->provisioning().routes.size());
+    const auto provisioning = ss::cdr::loadProvisioning(dsn);
+    log->info("loaded {} gateways, {} routes", provisioning.gateways.size(),
+              provisioning.routes.size());
 
     ss::cdr::CdrWriterConfig writerConfig;
     writerConfig.spoolDir = opt.spool.empty() ? opt.stateDir + "/spool" : opt.spool;
-    std::filesystem::create_directories(writerConfig.spoolDir);
     auto writer = ss::cdr::makeCdrWriter(ss::cdr::makePgCdrSink(dsn), writerConfig);
 
     ss::sig::SofiaRuntime runtime(ss::sig::parseListenPoints(opt.sip), clock);
@@ -164,10 +170,7 @@ int run(const Options& opt)
         runtime.stack(), clock, runtime.timers(),
         [&writer](ss::cdr::CdrRecord&& record) { writer->submit(std::move(record)); },
         {opt.node.empty() ? hostName() : opt.node});
-    calls.setRoutingTable(table);
-    const auto params = paramsOf(table->provisioning());
-    calls.setParams(params);
-    runtime.setStackTimers(params->stackTimers());
+    apply(runtime, calls, provisioning);  // before any SIP arrives
     runtime.setEvents(&calls);
 
     // Live reload (SPEC §1): swctl changes arrive by LISTEN/NOTIFY within a second; calls in
@@ -176,7 +179,7 @@ int run(const Options& opt)
     ss::cdr::ProvisioningWatcher watcher(
         dsn,
         [&](ss::common::Provisioning provisioning) {
-            install(runtime, calls, provisioning);
+            install(runtime, calls, std::move(provisioning));
             log->info("provisioning reloaded: {} gateways, {} routes, {} parameters set",
                       provisioning.gateways.size(), provisioning.routes.size(),
                       provisioning.params.size());

@@ -33,9 +33,6 @@ std::string oneLine(const std::string& text)
     return out;
 }
 
-namespace {
-
-// A conninfo value in single quotes (libpq: backslash escapes ' and \).
 std::string quoteConninfo(const std::string& value)
 {
     std::string out = "'";
@@ -47,8 +44,6 @@ std::string quoteConninfo(const std::string& value)
     }
     return out + "'";
 }
-
-}  // namespace
 
 std::string withConnectionDefaults(
     const std::string& dsn, const std::vector<std::pair<std::string, std::string>>& defaults)

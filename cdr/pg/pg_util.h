@@ -31,6 +31,9 @@ void ensureDatabase(const std::string& dsn, const std::string& name);
 std::string withConnectionDefaults(
     const std::string& dsn, const std::vector<std::pair<std::string, std::string>>& defaults);
 
+/// A conninfo value in single quotes (libpq: backslash escapes ' and \).
+std::string quoteConninfo(const std::string& value);
+
 /// libpq messages span lines ("...failed: ...\n\tIs the server running..."); one line reads
 /// better in a log or after "swctl: ".
 std::string oneLine(const std::string& text);

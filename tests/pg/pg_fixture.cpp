@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pg_fixture.h"
 
+#include "cdr/pg/pg_util.h"
 #include "cdr/store.h"
 #include "common/clock.h"
 #include "common/ids.h"
@@ -22,18 +23,6 @@ namespace ss::pgtest {
 
 namespace {
 
-std::string quoteValue(const std::string& value)
-{
-    std::string out = "'";
-    for (const char c : value) {
-        if (c == '\'' || c == '\\') {
-            out += '\\';
-        }
-        out += c;
-    }
-    return out + "'";
-}
-
 std::string readFile(const std::string& path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -52,10 +41,10 @@ std::string withDatabase(const std::string& dsn, const std::string& dbName)
         PQfreemem(error);
         throw std::runtime_error("SS_TEST_PG_URL is not a libpq connection string: " + message);
     }
-    std::string out = "dbname=" + quoteValue(dbName);
+    std::string out = "dbname=" + cdr::pg::quoteConninfo(dbName);
     for (auto* o = options.get(); o->keyword != nullptr; ++o) {
         if (o->val != nullptr && std::string(o->keyword) != "dbname") {
-            out += std::string(" ") + o->keyword + "=" + quoteValue(o->val);
+            out += std::string(" ") + o->keyword + "=" + cdr::pg::quoteConninfo(o->val);
         }
     }
     return out;

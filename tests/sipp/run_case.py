@@ -550,13 +550,8 @@ class Case:
             t0 = copies[0][0] if copies else 0.0
             offsets = [round(t - t0, 3) for t, _ in copies]
             log(f"UAC received {len(copies)} copies of {code} at {offsets} s after the first")
-            at = spec.get("at_s", [])
-            self.check(len(copies) == len(at), f"UAC: {len(copies)} copies of {code} at "
-                       f"{offsets}, expected {len(at)} at {at}")
-            tol = spec.get("tolerance_ms", 150) / 1000.0
-            for i, (o, e) in enumerate(zip(offsets, at)):
-                self.check(abs(o - e) <= tol, f"UAC: copy #{i + 1} of {code} at {o} s, expected "
-                           f"{e} s +-{tol * 1000:.0f} ms (all: {offsets})")
+            self.check_instants(f"UAC: {code}", offsets, spec.get("at_s", []),
+                                spec.get("tolerance_ms", 150))
             for h in spec.get("same_headers", []):
                 values = {SilentSink.header(m.split("\r\n") if "\r\n" in m else m.split("\n"),
                                             h.lower()) for _, m in copies}
@@ -676,16 +671,22 @@ class Case:
         want = spec.get("expect_invites_at")
         if want is None:
             return
-        self.check(len(invites) == len(want), f"UAS {name} (silent): {len(invites)} INVITE "
-                   f"copies at {offsets}, expected {len(want)} at {want}")
-        tol = spec.get("tolerance_ms", 50) / 1000.0
-        for i, (got, exp) in enumerate(zip(offsets, want)):
-            self.check(abs(got - exp) <= tol, f"UAS {name} (silent): INVITE copy #{i + 1} at "
-                       f"{got} s, expected {exp} s +-{tol * 1000:.0f} ms (all: {offsets})")
+        self.check_instants(f"UAS {name} (silent): INVITE", offsets, want,
+                            spec.get("tolerance_ms", 50))
         if invites and spec.get("same_branch", True):
             keys = {(c, b) for _, _, c, b in invites}
             self.check(len(keys) == 1, f"UAS {name} (silent): the INVITE copies are not "
                        f"retransmissions of one transaction (Call-ID, branch): {sorted(keys)}")
+
+    def check_instants(self, what, offsets, want, tolerance_ms):
+        """Copies of one message arrived at `offsets` (s after the first): as many as `want`,
+        each within `tolerance_ms` of its expected instant."""
+        self.check(len(offsets) == len(want), f"{what}: {len(offsets)} copies at {offsets}, "
+                   f"expected {len(want)} at {want}")
+        tol = tolerance_ms / 1000.0
+        for i, (got, exp) in enumerate(zip(offsets, want)):
+            self.check(abs(got - exp) <= tol, f"{what}: copy #{i + 1} at {got} s, expected "
+                       f"{exp} s +-{tolerance_ms:.0f} ms (all: {offsets})")
 
     def finish_uas(self):
         for name, u in self.uas.items():

@@ -44,6 +44,11 @@ struct RouteConfig {
     std::string gateway;
     int priority = 100;  // lower is tried first
     int weight = 100;    // among equal priority
+    /// Sites in the order their gateways are tried, e.g. {"east", "west"} (seed 003): every
+    /// gateway of the first site before any of the second; gateways of sites not listed come
+    /// after the listed ones. Empty = no site ordering. The routes of one prefix share one
+    /// order: the first route (by id) that names one sets it.
+    std::vector<std::string> siteOrder;
 };
 
 /// Everything the switch loads from the database at once, as one consistent snapshot.

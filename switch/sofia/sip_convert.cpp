@@ -188,6 +188,31 @@ SipRequest toRequest(nta_incoming_t* irq, const sip_t* sip)
     return req;
 }
 
+namespace {
+
+/// Error-Info naming `transport-error` (seed 002), however the proxy spelled it: as a URI
+/// (`<sip:transport-error@...>`, a parameter) or bare, which sofia cannot parse as a URI and
+/// keeps among the erroneous headers.
+bool hasTransportErrorInfo(const sip_t* sip)
+{
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    bool found = false;
+    for (const sip_header_t* h = reinterpret_cast<const sip_header_t*>(sip->sip_error_info);
+         h != nullptr && !found; h = h->sh_next) {
+        const char* text = sip_header_as_string(home, h);
+        found = text != nullptr && su_strcasestr(text, "transport-error") != nullptr;
+    }
+    for (const sip_error_t* er = sip->sip_error; er != nullptr && !found; er = er->er_next) {
+        const char* text = sip_header_as_string(home, reinterpret_cast<const sip_header_t*>(er));
+        found = er->er_name != nullptr && su_casematch(er->er_name, "Error-Info") &&
+                text != nullptr && su_strcasestr(text, "transport-error") != nullptr;
+    }
+    su_home_deinit(home);
+    return found;
+}
+
+}  // namespace
+
 SipResponse toResponse(nta_outgoing_t* orq, const sip_t* sip)
 {
     SipResponse resp;
@@ -203,6 +228,7 @@ SipResponse toResponse(nta_outgoing_t* orq, const sip_t* sip)
     collectHeaders(sip, resp.relayHeaders);
     fillTimer(sip, resp.timer);
     resp.reliable = sip->sip_rseq != nullptr;
+    resp.transportErrorInfo = hasTransportErrorInfo(sip);
     return resp;
 }
 

@@ -59,6 +59,7 @@ struct SofiaRuntime::Impl final : SipStack {
     void ack(DialogId dialog, ClientTxnId invite, const std::string& contentType,
              const std::string& body) override;
     bool retransmit(ClientTxnId txn) override;
+    ClientTxnId sendRequest(const SipTarget& target, const SipRequest& req) override;
     void cancel(ClientTxnId txn) override;
     void releaseClientTxn(ClientTxnId txn) override;
     void releaseDialog(DialogId dialog) override;
@@ -122,6 +123,7 @@ struct TxnCtx {
     msg_t* prepared = nullptr;  // callerRetransmits: the request whose copies we send
     std::string host;           // ... and where to
     std::string port;
+    nta_leg_t* ownLeg = nullptr;  // sendRequest: the one-request leg, destroyed with it
 };
 
 struct IrqCtx {
@@ -677,6 +679,47 @@ bool SofiaRuntime::Impl::retransmit(ClientTxnId txn)
     return tport_tsend(nta_agent_tports(agent_), ctx->prepared, &name, TAG_END()) != nullptr;
 }
 
+ClientTxnId SofiaRuntime::Impl::sendRequest(const SipTarget& target, const SipRequest& req)
+{
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    const std::string hostPort = target.host + ":" + std::to_string(target.port);
+    const std::string uri = req.requestUri.empty() ? "sip:" + hostPort : req.requestUri;
+    const std::string local = bound_.empty() ? "127.0.0.1" : bound_.front().ip;
+    const std::string fromUri = "sip:softswitch@" + (local == "0.0.0.0" ? "127.0.0.1" : local);
+    const std::string callId = nta_agent_newtag(home, "%s", agent_) + std::string("-probe");
+    sip_from_t* from = sip_from_make(home, fromUri.c_str());
+    sip_to_t* to = sip_to_make(home, uri.c_str());
+    if (from == nullptr || to == nullptr) {
+        su_home_deinit(home);
+        return 0;
+    }
+    sip_from_tag(home, from, nta_agent_newtag(home, "%s", agent_));
+    // A leg of its own carries Call-ID, From and To; it lives exactly as long as the request.
+    nta_leg_t* leg = nta_leg_tcreate(agent_, nullptr, nullptr, SIPTAG_CALL_ID_STR(callId.c_str()),
+                                     SIPTAG_FROM(from), SIPTAG_TO(to), TAG_END());
+    if (leg == nullptr) {
+        su_home_deinit(home);
+        return 0;
+    }
+    const std::string route =
+        "sip:" + hostPort + ";transport=" + transportParam(target.transport);
+    const sip_method_t method = sip_method_code(req.method.c_str());
+    auto* ctx = new TxnCtx{this, nextId_++, nullptr, nullptr, false, nullptr, {}, {}, leg};
+    ctx->orq = nta_outgoing_tcreate(
+        leg, orqTrampoline, reinterpret_cast<nta_outgoing_magic_t*>(ctx),
+        URL_STRING_MAKE(route.c_str()), method, req.method.c_str(),
+        URL_STRING_MAKE(uri.c_str()), SIPTAG_CONTACT(contactHeader(home, target.transport)),
+        TAG_END());
+    su_home_deinit(home);
+    if (ctx->orq == nullptr) {
+        nta_leg_destroy(leg);
+        delete ctx;
+        return 0;
+    }
+    orqs_[ctx->id] = ctx;
+    return ctx->id;
+}
+
 void SofiaRuntime::Impl::cancel(ClientTxnId txn)
 {
     auto it = orqs_.find(txn);
@@ -694,6 +737,9 @@ void SofiaRuntime::Impl::releaseClientTxn(ClientTxnId txn)
     nta_outgoing_destroy(it->second->orq);
     if (it->second->prepared != nullptr) {
         msg_destroy(it->second->prepared);
+    }
+    if (it->second->ownLeg != nullptr) {
+        nta_leg_destroy(it->second->ownLeg);
     }
     delete it->second;
     orqs_.erase(it);

@@ -68,6 +68,21 @@ sig::ClientTxnId FakeSipStack::sendInDialog(sig::DialogId dialog, const sig::Sip
     return t;
 }
 
+sig::ClientTxnId FakeSipStack::sendRequest(const sig::SipTarget& target,
+                                           const sig::SipRequest& req)
+{
+    const auto t = nextId_++;
+    liveClient_.insert(t);
+    Command c;
+    c.kind = Kind::SendRequest;
+    c.txn = t;
+    c.method = req.method;
+    c.request = req;
+    c.target = target;
+    sent.push_back(c);
+    return t;
+}
+
 void FakeSipStack::ack(sig::DialogId dialog, sig::ClientTxnId invite, const std::string&,
                        const std::string& body)
 {
@@ -116,7 +131,8 @@ std::vector<FakeSipStack::Command> FakeSipStack::ofKind(Kind kind) const
 std::optional<FakeSipStack::Command> FakeSipStack::lastSend(const std::string& method) const
 {
     for (auto it = sent.rbegin(); it != sent.rend(); ++it) {
-        if ((it->kind == Kind::SendInDialog || it->kind == Kind::StartDialog) &&
+        if ((it->kind == Kind::SendInDialog || it->kind == Kind::StartDialog ||
+             it->kind == Kind::SendRequest) &&
             it->method == method) {
             return *it;
         }

@@ -15,7 +15,7 @@ namespace ss::testing {
 /// Ids are handed out from one counter; tests inspect `sent` and look up what they need.
 class FakeSipStack final : public sig::SipStack {
 public:
-    enum class Kind { Respond, StartDialog, SendInDialog, Ack, Cancel, Retransmit };
+    enum class Kind { Respond, StartDialog, SendInDialog, Ack, Cancel, Retransmit, SendRequest };
     struct Command {
         Kind kind = Kind::Respond;
         std::uint64_t txn = 0;     // server txn (Respond), client txn otherwise
@@ -25,6 +25,7 @@ public:
         std::string body;
         sig::SipRequest request;  // StartDialog / SendInDialog
         sig::NewDialog newDialog;  // StartDialog
+        sig::SipTarget target;     // SendRequest
         sig::SipResponse response;  // Respond
     };
 
@@ -36,6 +37,7 @@ public:
     void ack(sig::DialogId dialog, sig::ClientTxnId invite, const std::string& contentType,
              const std::string& body) override;
     bool retransmit(sig::ClientTxnId txn) override;
+    sig::ClientTxnId sendRequest(const sig::SipTarget& target, const sig::SipRequest& req) override;
     void cancel(sig::ClientTxnId txn) override;
     void releaseClientTxn(sig::ClientTxnId txn) override { liveClient_.erase(txn); }
     void releaseDialog(sig::DialogId dialog) override { liveDialogs_.erase(dialog); }

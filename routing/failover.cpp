@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "routing/failover.h"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 
 namespace ss::routing {
@@ -60,6 +62,45 @@ bool shouldFailover(const AttemptResult& result, const common::GatewayConfig& ga
         return false;
     }
     return codeInList(result.code, option(gateway, "failover-codes", kDefaultFailoverCodes));
+}
+
+std::optional<std::pair<std::string, std::uint16_t>> parseRetryDestination(std::string_view text)
+{
+    std::string host;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string_view::npos) {
+            return std::nullopt;
+        }
+        host = std::string(text.substr(1, close - 1));
+        const auto rest = text.substr(close + 1);
+        if (!rest.empty() && (rest.front() != ':' || rest.size() == 1)) {
+            return std::nullopt;
+        }
+        port = rest.empty() ? rest : rest.substr(1);
+    } else {
+        const auto colon = text.find(':');
+        const bool v6 = colon != std::string_view::npos &&
+                        text.find(':', colon + 1) != std::string_view::npos;
+        host = std::string(v6 || colon == std::string_view::npos ? text : text.substr(0, colon));
+        port = v6 || colon == std::string_view::npos ? std::string_view() : text.substr(colon + 1);
+    }
+    in6_addr probe{};
+    if (inet_pton(AF_INET, host.c_str(), &probe) != 1 &&
+        inet_pton(AF_INET6, host.c_str(), &probe) != 1) {
+        return std::nullopt;
+    }
+    unsigned value = 5060;  // SPEC §3: a missing or invalid port means 5060
+    if (!port.empty()) {
+        unsigned parsed = 0;
+        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), parsed);
+        if (ec == std::errc() && end == port.data() + port.size() && parsed > 0 &&
+            parsed <= 65535) {
+            value = parsed;
+        }
+    }
+    return std::make_pair(host, static_cast<std::uint16_t>(value));
 }
 
 }  // namespace ss::routing

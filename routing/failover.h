@@ -3,7 +3,11 @@
 
 #include "common/provisioning.h"
 
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 
 namespace ss::routing {
 
@@ -22,5 +26,9 @@ bool shouldFailover(const AttemptResult& result, const common::GatewayConfig& ga
 
 /// Whether `code` is in a failover list such as "408,480,5xx" (`Nxx` = a whole class).
 bool codeInList(int code, std::string_view list);
+
+/// `retrydest-on-conerr` (SPEC §3): `IP`, `IP:PORT` or `[IPv6]:PORT`; the port defaults to
+/// 5060. nullopt when it is missing or not an IP address (then there is no retry).
+std::optional<std::pair<std::string, std::uint16_t>> parseRetryDestination(std::string_view text);
 
 }  // namespace ss::routing

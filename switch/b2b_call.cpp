@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 
 namespace ss::sig {
 
@@ -133,18 +134,35 @@ void B2bCall::start()
                         (request_.supports100rel || request_.requires100rel);
     session(Leg::A).allowsUpdate = request_.timer.allowsUpdate;
     noteSdp(Leg::A, request_.body);
+    const auto nowMono = manager_.clock().monotonicNow();
+    // Origination limits (SPEC §1 --capacity/--cps): over them the caller gets 503.
+    switch (manager_.load().admit(origin_, nowMono)) {
+    case routing::Admission::Admitted:
+        originAdmitted_ = true;
+        break;
+    case routing::Admission::AtCapacity:
+        rejectCaller(503, "Service Unavailable", cdr::EndDirection::Switch, "capacity_limit");
+        return;
+    case routing::Admission::OverCps:
+        rejectCaller(503, "Service Unavailable", cdr::EndDirection::Switch, "cps_limit");
+        return;
+    }
     if (request_.requestUser.empty()) {
         rejectCaller(484, "Address Incomplete", cdr::EndDirection::Switch, "no_route");
         return;
     }
-    candidates_ = table_->candidates(request_.requestUser);
-    // A gateway whose PUBLISH heartbeat lapsed is out of routing until it publishes again.
-    const auto nowMono = manager_.clock().monotonicNow();
-    std::erase_if(candidates_, [&](const routing::Candidate& c) {
-        return !manager_.availability().usable(c.gateway->name, nowMono);
-    });
-    if (candidates_.empty()) {
+    const auto candidates = table_->candidates(request_.requestUser);
+    if (candidates.empty()) {
         rejectCaller(404, "No Route", cdr::EndDirection::Switch, "no_route");
+        return;
+    }
+    // Weighted order, health and PUBLISH liveness: routing/selection.h. A route whose
+    // gateways are all unusable right now is a route that fails, not a missing one.
+    targets_ = routing::planAttempts(*table_, candidates, manager_.health(),
+                                     manager_.availability(), nowMono, manager_.random());
+    if (targets_.empty()) {
+        rejectCaller(503, "Service Unavailable", cdr::EndDirection::Switch,
+                     "all_gateways_failed");
         return;
     }
     manager_.stack().respond(aInvite_, reply(100, "Trying"));
@@ -156,27 +174,60 @@ void B2bCall::start()
 
 void B2bCall::tryNextGateway()
 {
-    if (nextCandidate_ >= candidates_.size()) {
-        // RFC 3261 §16.7 step 6 in spirit: the most meaningful code is the last gateway's,
-        // or 503 when no gateway gave one.
-        const int last = attempt_ ? attempt_->lastCode : 0;
-        const int code = last >= 300 ? last : 503;
-        rejectCaller(code, code == 503 ? "Service Unavailable" : "All Gateways Failed",
-                     cdr::EndDirection::Switch, "all_gateways_failed");
+    while (nextTarget_ < targets_.size()) {
+        const routing::Target target = targets_[nextTarget_++];
+        const auto& gw = *target.gateway;
+        const int limit = params_->gatewaySwitchLimit;
+        if (limit > 0 && gatewaysTried_.count(gw.name) == 0 &&
+            static_cast<int>(gatewaysTried_.size()) >= limit) {
+            manager_.log().info("[{}] SS_GATEWAY_SWITCH_LIMIT {} reached", request_.callId, limit);
+            break;
+        }
+        if (startAttempt(target)) {
+            return;
+        }
+    }
+    // RFC 3261 §16.7 step 6 in spirit: the most meaningful answer is the last gateway's,
+    // or 503 when no gateway gave one.
+    if (lastRejection_.status >= 300) {
+        rejectCaller(lastRejection_.status, lastRejection_.reason, cdr::EndDirection::Switch,
+                     "all_gateways_failed");
         return;
     }
-    const routing::Candidate candidate = candidates_[nextCandidate_++];
-    const auto& gw = *candidate.gateway;
-    const std::string calleeOut = routing::translateNumber(gw, request_.requestUser);
-    const std::string ruri = "sip:" + calleeOut + "@" + hostPort(gw.host, gw.port) +
-                             (gw.transport == common::Transport::Tcp ? ";transport=tcp" : "");
+    rejectCaller(503, "Service Unavailable", cdr::EndDirection::Switch, "all_gateways_failed");
+}
 
+bool B2bCall::startAttempt(const routing::Target& target)
+{
+    const auto& gw = *target.gateway;
+    const std::string calleeOut = routing::translateNumber(gw, request_.requestUser);
+    const std::string hostPort = target.address();
+
+    attempt_ = Attempt{};
+    attempt_->target = target;
+    attempt_->generation = ++generations_;
+    attempt_->startedAt = now();
+    attempt_->startedMono = manager_.clock().monotonicNow();
+    // Termination limits: a gateway at its limit is skipped, not failed (issue 4 §4).
+    const auto admission = manager_.load().admit(gw, attempt_->startedMono);
+    if (admission != routing::Admission::Admitted) {
+        manager_.log().info("[{}] {} skipped: {}", request_.callId, gw.name,
+                            admission == routing::Admission::AtCapacity ? "at capacity"
+                                                                        : "over cps");
+        finishAttempt(0, "skipped");
+        return false;
+    }
+    attempt_->holdsLoad = true;
+    gatewaysTried_.insert(gw.name);
+
+    const std::string ruri = "sip:" + calleeOut + "@" + hostPort +
+                             (gw.transport == common::Transport::Tcp ? ";transport=tcp" : "");
     NewDialog dialog;
     dialog.callId = common::randomToken(24);
     dialog.from = {request_.from.display, request_.from.user, {}, {}};
     dialog.to = {{}, calleeOut, "sip:" + calleeOut + "@" + gw.host, {}};
     dialog.requestUri = ruri;
-    dialog.target = {gw.host, gw.port, gw.transport};
+    dialog.target = {target.ip, target.port, gw.transport};
     dialog.callerRetransmits = gw.transport == common::Transport::Udp;
     dialog.offer100rel = use100rel(gw, *params_);
 
@@ -188,25 +239,21 @@ void B2bCall::tryNextGateway()
     invite.relayHeaders = request_.relayHeaders;
     invite.timer = offerAsUac(params_->sessionTtl, std::chrono::seconds(uacMinSe_));
 
-    attempt_ = Attempt{};
-    attempt_->candidate = candidate;
-    attempt_->generation = ++generations_;
-    attempt_->startedAt = now();
-    attempt_->startedMono = manager_.clock().monotonicNow();
     if (gw.transport == common::Transport::Udp) {
         attempt_->resend = params_->resendSchedule();
     }
     cdr_.calleeOut = calleeOut;
     cdr_.termGateway = gw.name;
-    cdr_.termAddr = hostPort(gw.host, gw.port);
+    cdr_.termAddr = hostPort;
     manager_.log().info("[{}] attempt {} via {} ({}) to {}", request_.callId,
-                        cdr_.attempts.size() + 1, gw.name, cdr_.termAddr, calleeOut);
+                        cdr_.attempts.size() + 1, gw.name, hostPort, calleeOut);
 
     const auto started = manager_.stack().startDialog(dialog, invite);
     if (started.txn == 0) {
-        finishAttempt(503, "transport_error");
-        tryNextGateway();
-        return;
+        manager_.health().noAnswer(hostPort, attempt_->startedMono, params_->blacklistTime,
+                                   "transport_error");
+        finishAttempt(0, "transport_error");
+        return false;
     }
     attempt_->dialog = started.dialog;
     attempt_->invite = started.txn;
@@ -217,6 +264,7 @@ void B2bCall::tryNextGateway()
     if (gw.transport == common::Transport::Udp) {
         armResend();  // over TCP nothing is resent (RFC 3261 §17.1.1.2)
     }
+    return true;
 }
 
 common::TimerId B2bCall::after(common::MonoTime at, void (B2bCall::*fn)(std::uint32_t),
@@ -271,7 +319,7 @@ void B2bCall::onResendTimer(std::uint32_t generation)
         return;
     }
     manager_.log().info("[{}] no answer after {} INVITE copies to {}", request_.callId,
-                        attempt_->copies + 1, attempt_->candidate.gateway->name);
+                        attempt_->copies + 1, attempt_->target.address());
     abandonAttempt("resend_exhausted");
 }
 
@@ -339,7 +387,7 @@ void B2bCall::abandonAttempt(const std::string& outcome)
         manager_.stack().cancel(attempt_->invite);  // §9.1: only after a provisional
     }
     finishAttempt(0, outcome);
-    tryNextGateway();
+    afterFailedAttempt(false);
 }
 
 void B2bCall::onEarlyHangup(std::uint32_t)
@@ -360,11 +408,11 @@ void B2bCall::recordAttempt(int code, const std::string& outcome)
     if (!attempt_ || attempt_->recorded) {
         return;
     }
-    const auto& gw = *attempt_->candidate.gateway;
+    const auto& gw = *attempt_->target.gateway;
     cdr::CdrAttempt row;
     row.seq = static_cast<int>(cdr_.attempts.size()) + 1;
     row.gateway = gw.name;
-    row.addr = hostPort(gw.host, gw.port);
+    row.addr = attempt_->target.address();
     row.transport = common::toString(gw.transport);
     row.startedAt = attempt_->startedAt;
     row.endedAt = now();
@@ -372,7 +420,16 @@ void B2bCall::recordAttempt(int code, const std::string& outcome)
     row.outcome = outcome;
     cdr_.attempts.push_back(std::move(row));
     attempt_->recorded = true;
-    attempt_->lastCode = code;
+    // What the address showed of its health (seed 001): silence or a broken connection
+    // blacklists it; any response proves it alive.
+    const auto address = attempt_->target.address();
+    if (outcome == "resend_exhausted" || outcome == "timeout_invite" || outcome == "timeout" ||
+        outcome == "transport_error") {
+        manager_.health().noAnswer(address, manager_.clock().monotonicNow(),
+                                   params_->blacklistTime, outcome);
+    } else if (attempt_->answeredAtAll) {
+        manager_.health().answered(address);
+    }
 }
 
 void B2bCall::finishAttempt(int code, const std::string& outcome)
@@ -389,11 +446,17 @@ void B2bCall::finishAttempt(int code, const std::string& outcome)
         manager_.stack().releaseClientTxn(attempt_->invite);
         attempt_->invite = 0;
     }
-    // An answered attempt keeps its dialog (the call goes on in it).
-    if (!isSuccess(code) && attempt_->dialog != 0) {
-        manager_.unbindDialog(attempt_->dialog);
-        manager_.stack().releaseDialog(attempt_->dialog);
-        attempt_->dialog = 0;
+    // An answered attempt keeps its dialog (the call goes on in it) and its gateway unit.
+    if (!isSuccess(code)) {
+        if (attempt_->dialog != 0) {
+            manager_.unbindDialog(attempt_->dialog);
+            manager_.stack().releaseDialog(attempt_->dialog);
+            attempt_->dialog = 0;
+        }
+        if (attempt_->holdsLoad) {
+            manager_.load().release(attempt_->target.gateway->name);
+            attempt_->holdsLoad = false;
+        }
     }
 }
 
@@ -428,6 +491,12 @@ void B2bCall::onResponse(ClientTxnId txn, const SipResponse& resp)
 
 void B2bCall::onInviteResponse(const SipResponse& resp)
 {
+    if (!resp.internal) {
+        attempt_->answeredAtAll = true;
+        if (connErr_) {
+            stopConnErrRetry();  // connected: the first success is relayed (seed 000)
+        }
+    }
     if (resp.status < 200) {
         if (state_ != State::Calling && state_ != State::Early) {
             return;  // late (after the 2xx) or while cancelling: ignored (RFC 3261 §13.2.2.1)
@@ -504,8 +573,10 @@ void B2bCall::onInviteFailure(const SipResponse& resp)
         retried422_ = true;
         uacMinSe_ = resp.timer.minSe;
         finishAttempt(resp.status, "rejected");
-        --nextCandidate_;
-        tryNextGateway();
+        const routing::Target same = attempt_->target;
+        if (!startAttempt(same)) {
+            tryNextGateway();
+        }
         return;
     }
     const bool timeout = resp.internal && resp.status == 408;
@@ -514,14 +585,100 @@ void B2bCall::onInviteFailure(const SipResponse& resp)
         timeout ? "timeout" : (transportError ? "transport_error" : "rejected");
     // A stack-generated response carries no gateway code (RFC 3261 §8.1.3.1).
     finishAttempt(resp.internal ? 0 : resp.status, outcome);
+    if (!resp.internal) {
+        lastRejection_ = reply(resp.status, resp.reason);
+    }
 
     const bool failover = routing::shouldFailover(
-        {resp.status, resp.internal, attempt_->sentSdp}, *attempt_->candidate.gateway);
+        {resp.status, resp.internal, attempt_->sentSdp}, *attempt_->target.gateway);
     if (failover) {
-        tryNextGateway();
+        afterFailedAttempt(transportError);
         return;
     }
     rejectCaller(resp.status, resp.reason, cdr::EndDirection::Callee, "callee_rejected");
+}
+
+void B2bCall::afterFailedAttempt(bool transportError)
+{
+    if (connErr_ || (transportError && startConnErrRetry())) {
+        // Seed 000: the same destination again after connerr-retry-timeout, while retries
+        // and Timer F last; when they run out the hunt goes on.
+        if (connErr_->retriesLeft > 0) {
+            --connErr_->retriesLeft;
+            connErr_->timer = after(manager_.clock().monotonicNow() + connErr_->interval,
+                                    &B2bCall::onConnErrRetry, attempt_->generation);
+            return;
+        }
+        manager_.log().info("[{}] connerr retries to {} used up", request_.callId,
+                            connErr_->destination.address());
+        stopConnErrRetry();
+    }
+    tryNextGateway();
+}
+
+bool B2bCall::startConnErrRetry()
+{
+    const auto& gw = *attempt_->target.gateway;
+    const auto option = [&](const char* key) {
+        auto it = gw.options.find(key);
+        return it == gw.options.end() ? std::string() : it->second;
+    };
+    if (gw.transport != common::Transport::Tcp) {
+        return false;
+    }
+    const int maxRetries = std::atoi(option("connerr-max-retries").c_str());
+    const auto dest = routing::parseRetryDestination(option("retrydest-on-conerr"));
+    if (maxRetries <= 1 || !dest) {
+        return false;  // SPEC §3: > 1 enables; a missing or invalid destination disables
+    }
+    const std::string timeoutText = option("connerr-retry-timeout");
+    const int timeoutMs = timeoutText.empty() ? 3000 : std::atoi(timeoutText.c_str());
+    ConnErrRetry retry;
+    retry.destination = {&gw, dest->first, dest->second};
+    retry.interval = std::chrono::milliseconds(timeoutMs > 0 ? timeoutMs : 3000);
+    retry.retriesLeft = maxRetries;
+    // Timer F = 64×T1 from the first try, T1 = the first SS_SIP_RESEND_INTERVAL wait.
+    const auto timerF = params_->resendIntervals.front() * 64;
+    retry.timerF = after(attempt_->startedMono + timerF, &B2bCall::onTimerF, 0);
+    connErr_ = retry;
+    manager_.log().info("[{}] connection error to {}: retrying {} every {} ms, {} times",
+                        request_.callId, attempt_->target.address(),
+                        retry.destination.address(), retry.interval.count(), maxRetries);
+    return true;
+}
+
+void B2bCall::onConnErrRetry(std::uint32_t generation)
+{
+    if (!connErr_ || !attempt_ || attempt_->generation != generation) {
+        return;
+    }
+    connErr_->timer = 0;
+    if (!startAttempt(connErr_->destination)) {
+        afterFailedAttempt(true);
+    }
+}
+
+void B2bCall::onTimerF(std::uint32_t)
+{
+    if (!connErr_) {
+        return;
+    }
+    connErr_->timerF = 0;
+    manager_.log().info("[{}] Timer F passed without a connection: 408", request_.callId);
+    if (attempt_ && attempt_->invite != 0) {
+        finishAttempt(0, "transport_error");
+    }
+    stopConnErrRetry();
+    rejectCaller(408, "Request Timeout", cdr::EndDirection::Switch, "transport_error");
+}
+
+void B2bCall::stopConnErrRetry()
+{
+    if (connErr_) {
+        cancelTimer(connErr_->timer);
+        cancelTimer(connErr_->timerF);
+        connErr_.reset();
+    }
 }
 
 void B2bCall::rejectCaller(int code, const std::string& reason, cdr::EndDirection direction,
@@ -541,6 +698,11 @@ void B2bCall::onCancel()
     writeCdr(cdr::EndDirection::Caller, "caller_cancel", "recv_cancel", 487,
              "Request Terminated");
     enterPhase(Phase::None);  // no more copies, no attempt timeouts, no failover
+    stopConnErrRetry();
+    if (!attempt_ || attempt_->invite == 0) {
+        transition(State::Done);  // between two connerr tries: nothing to cancel
+        return;
+    }
     manager_.stack().cancel(attempt_->invite);
     transition(State::Cancelling);
     armGuard();
@@ -668,12 +830,33 @@ void B2bCall::relayInDialog(Leg from, ServerTxnId txn, const SipRequest& req)
     }
     manager_.bindClientTxn(sent, this);
     manager_.bindServerTxn(txn, this);
-    relays_[sent] = {from, txn, req.method, req.timer, req.body};
+    relays_[sent] = {from, txn, req.method, req.timer, req.body, out, std::nullopt};
 }
 
 void B2bCall::onRelayedResponse(ClientTxnId txn, Relay relay, const SipResponse& resp)
 {
     if (resp.status == 100) {
+        return;
+    }
+    const Leg to = other(relay.from);
+    const bool reliable = to == Leg::A ? request_.transport == common::Transport::Tcp
+                                       : attempt_ && attempt_->target.gateway->transport ==
+                                                         common::Transport::Tcp;
+    if (relay.method == "INVITE" && resp.status == 503 &&
+        (resp.transportErrorInfo || (resp.internal && reliable))) {
+        // Seed 002: a re-INVITE that met a reliable transport error is resent, not failed.
+        if (retryReinvite(txn, relay)) {
+            return;
+        }
+        manager_.log().info("[{}] re-INVITE to leg {} hit a transport error: ending the call",
+                            request_.callId, to == Leg::A ? "A" : "B");
+        pendingReinvite_.erase(relay.from);
+        manager_.stack().respond(relay.serverTxn, relayOf(resp));
+        manager_.unbindServerTxn(relay.serverTxn);
+        manager_.stack().releaseServerTxn(relay.serverTxn);
+        manager_.unbindClientTxn(txn);
+        manager_.stack().releaseClientTxn(txn);
+        endFromSwitch("transport_error");
         return;
     }
     auto out = relayOf(resp);
@@ -705,6 +888,52 @@ void B2bCall::onRelayedResponse(ClientTxnId txn, Relay relay, const SipResponse&
     manager_.stack().releaseServerTxn(relay.serverTxn);
     manager_.unbindClientTxn(txn);
     manager_.stack().releaseClientTxn(txn);
+}
+
+bool B2bCall::retryReinvite(ClientTxnId txn, Relay& relay)
+{
+    const auto wait = params_->retryAfterTransportError;
+    if (wait.count() == 0) {
+        return false;  // SS_SIP_RETRY_AFTER_RELIABLE_TRANSPORT_ERROR 0: end the call
+    }
+    const auto nowMono = manager_.clock().monotonicNow();
+    if (!relay.firstTransportError) {
+        relay.firstTransportError = nowMono;
+    }
+    if (nowMono + wait > *relay.firstTransportError + params_->inviteRetryTimeout) {
+        return false;  // resending may go on only within SS_SIP_INVITE_RETRY_TIMEOUT
+    }
+    manager_.unbindClientTxn(txn);
+    manager_.stack().releaseClientTxn(txn);
+    const std::uint32_t key = ++generations_;
+    reinviteRetries_.emplace(key, relay);
+    reinviteTimers_[key] = after(nowMono + wait, &B2bCall::onReinviteRetry, key);
+    manager_.log().info("[{}] re-INVITE met a transport error: resending in {} ms",
+                        request_.callId, wait.count());
+    return true;
+}
+
+void B2bCall::onReinviteRetry(std::uint32_t key)
+{
+    auto it = reinviteRetries_.find(key);
+    if (it == reinviteRetries_.end()) {
+        return;
+    }
+    Relay relay = std::move(it->second);
+    reinviteRetries_.erase(it);
+    reinviteTimers_.erase(key);
+    const DialogId target = dialogOf(other(relay.from));
+    const ClientTxnId sent = target == 0 ? 0 : manager_.stack().sendInDialog(target, relay.sent);
+    if (sent == 0) {
+        pendingReinvite_.erase(relay.from);
+        manager_.stack().respond(relay.serverTxn, reply(500, "Server Internal Error"));
+        manager_.unbindServerTxn(relay.serverTxn);
+        manager_.stack().releaseServerTxn(relay.serverTxn);
+        endFromSwitch("transport_error");
+        return;
+    }
+    manager_.bindClientTxn(sent, this);
+    relays_[sent] = std::move(relay);
 }
 
 void B2bCall::onBye(Leg from, ServerTxnId txn)
@@ -759,6 +988,7 @@ void B2bCall::terminate(const std::string& reason)
     case State::Routing:
     case State::Calling:
     case State::Early:
+        stopConnErrRetry();
         manager_.stack().respond(aInvite_, reply(503, "Service Unavailable"));
         writeCdr(cdr::EndDirection::Switch, reason, "send_refuse", 503, "Service Unavailable");
         if (attempt_ && attempt_->invite != 0) {
@@ -837,6 +1067,25 @@ void B2bCall::writeCdr(cdr::EndDirection direction, const std::string& endReason
 void B2bCall::release()
 {
     cancelGuard();
+    stopConnErrRetry();
+    for (auto& [key, timer] : reinviteTimers_) {
+        cancelTimer(timer);
+    }
+    reinviteTimers_.clear();
+    for (auto& [key, relay] : reinviteRetries_) {
+        manager_.unbindServerTxn(relay.serverTxn);
+        manager_.stack().respond(relay.serverTxn, reply(500, "Server Internal Error"));
+        manager_.stack().releaseServerTxn(relay.serverTxn);
+    }
+    reinviteRetries_.clear();
+    if (originAdmitted_) {
+        manager_.load().release(origin_.name);
+        originAdmitted_ = false;
+    }
+    if (attempt_ && attempt_->holdsLoad) {
+        manager_.load().release(attempt_->target.gateway->name);
+        attempt_->holdsLoad = false;
+    }
     releaseSessions();
     cancelTimer(earlyHangupTimer_);
     if (attempt_) {

@@ -5,6 +5,7 @@
 #include "common/params.h"
 #include "common/timer_service.h"
 #include "routing/routing_table.h"
+#include "routing/selection.h"
 #include "switch/session_timer.h"
 #include "switch/sip_stack.h"
 
@@ -83,13 +84,14 @@ private:
         None,     // answered or over
     };
     struct Attempt {
-        routing::Candidate candidate;
+        routing::Target target;
         std::uint32_t generation = 0;  // stale timer guard
         DialogId dialog = 0;
         ClientTxnId invite = 0;
-        int lastCode = 0;
         bool sentSdp = false;   // the gateway sent SDP (early media or answer)
         bool recorded = false;  // its cdr_attempt row is written
+        bool answeredAtAll = false;  // any response came from the address (it is alive)
+        bool holdsLoad = false;      // counted in the gateway's capacity until released
         common::SysTime startedAt{};
         common::MonoTime startedMono{};
         Phase phase = Phase::None;
@@ -105,6 +107,16 @@ private:
         std::string method;
         SessionTimerFields requestTimer;  // what `from` asked for (we answer as its UAS)
         std::string offer;                // its SDP; the legs' SDP changes only on a 2xx
+        SipRequest sent;                  // as sent to the other leg (resent after an error)
+        std::optional<common::MonoTime> firstTransportError;  // seed 002 retry window start
+    };
+    /// Genesys reliable-connection retry of one termination gateway (SPEC §3, seed 000).
+    struct ConnErrRetry {
+        routing::Target destination;        // retrydest-on-conerr
+        std::chrono::milliseconds interval;  // connerr-retry-timeout
+        int retriesLeft = 0;                 // of connerr-max-retries
+        common::TimerId timer = 0;           // the next retry, then Timer F
+        common::TimerId timerF = 0;          // 64×T1 after the first try: 408 to the caller
     };
     /// Per-leg session state: the RFC 4028 timer agreed on this leg (or the no-timer
     /// keep-alive), and the SDP last exchanged on it, so a refresh with unchanged SDP is
@@ -125,6 +137,19 @@ private:
 
     void transition(State to);
     void tryNextGateway();
+    /// Sends the INVITE of one attempt to `target` (false: nothing could be sent).
+    bool startAttempt(const routing::Target& target);
+    /// After a failed attempt: retry the same destination (connerr, seed 000) or try the
+    /// next target.
+    void afterFailedAttempt(bool transportError);
+    bool startConnErrRetry();
+    void onConnErrRetry(std::uint32_t generation);
+    void onTimerF(std::uint32_t generation);
+    void stopConnErrRetry();
+    /// Seed 002: a relayed re-INVITE met a reliable transport error; false when the call
+    /// must end instead.
+    bool retryReinvite(ClientTxnId txn, Relay& relay);
+    void onReinviteRetry(std::uint32_t key);
     void onInviteResponse(const SipResponse& resp);
     void onInviteFailure(const SipResponse& resp);
     void relayInDialog(Leg from, ServerTxnId txn, const SipRequest& req);
@@ -189,8 +214,14 @@ private:
     bool retried422_ = false;
     bool reliableToCaller_ = false;   // 18x to the caller go out reliably (RFC 3262)
     std::array<LegSession, 2> legs_;  // [A, B]
-    std::vector<routing::Candidate> candidates_;
-    std::size_t nextCandidate_ = 0;
+    std::vector<routing::Target> targets_;  // this call's plan (routing/selection.h)
+    std::size_t nextTarget_ = 0;
+    std::set<std::string> gatewaysTried_;   // for SS_GATEWAY_SWITCH_LIMIT
+    bool originAdmitted_ = false;           // counted in the origination gateway's limits
+    std::optional<ConnErrRetry> connErr_;
+    SipResponse lastRejection_;  // the last final error a gateway sent (all gateways failed)
+    std::map<std::uint32_t, Relay> reinviteRetries_;  // waiting to be resent, by timer key
+    std::map<std::uint32_t, common::TimerId> reinviteTimers_;
     std::optional<Attempt> attempt_;
     cdr::CdrRecord cdr_;
     bool cdrWritten_ = false;

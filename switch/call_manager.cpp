@@ -28,6 +28,9 @@ CallManager::~CallManager()
 void CallManager::setRoutingTable(std::shared_ptr<const routing::RoutingTable> table)
 {
     table_ = std::move(table);
+    if (table_) {
+        prober_.configure(*table_);
+    }
 }
 
 void CallManager::respondSimple(ServerTxnId txn, int code, const std::string& reason)
@@ -124,6 +127,9 @@ void CallManager::onAckTimeout(ServerTxnId txn)
 
 void CallManager::onResponse(ClientTxnId txn, const SipResponse& resp)
 {
+    if (prober_.onResponse(txn, resp)) {
+        return;
+    }
     auto it = clientTxns_.find(txn);
     if (it == clientTxns_.end()) {
         return;

@@ -7,12 +7,16 @@
 #include "common/timer_service.h"
 #include "routing/routing_table.h"
 #include "routing/gateway_availability.h"
+#include "routing/gateway_health.h"
+#include "routing/gateway_load.h"
 #include "switch/b2b_call.h"
+#include "switch/gateway_prober.h"
 #include "switch/publish_handler.h"
 #include "switch/sip_stack.h"
 
 #include <functional>
 #include <memory>
+#include <random>
 #include <unordered_map>
 
 namespace spdlog {
@@ -65,6 +69,14 @@ public:
     spdlog::logger& log() { return *log_; }
     /// Live availability (PUBLISH heartbeats) consulted when a call picks its gateways.
     const routing::GatewayAvailability& availability() const { return availability_; }
+    /// Health of termination addresses, shared by every call (seed 001).
+    routing::GatewayHealth& health() { return health_; }
+    /// Concurrent calls and CPS per gateway (origination and termination).
+    routing::GatewayLoad& load() { return load_; }
+    /// The weighted choice among gateways of equal priority.
+    std::mt19937_64& random() { return random_; }
+    /// Seeds the weighted choice (tests); otherwise it is seeded from std::random_device.
+    void seedRandom(std::uint64_t seed) { random_.seed(seed); }
     void emitCdr(cdr::CdrRecord&& record) { cdrSink_(std::move(record)); }
     void bindServerTxn(ServerTxnId txn, B2bCall* call) { serverTxns_[txn] = call; }
     void bindClientTxn(ClientTxnId txn, B2bCall* call) { clientTxns_[txn] = call; }
@@ -100,6 +112,10 @@ private:
     bool accepting_ = true;
     routing::GatewayAvailability availability_;
     PublishHandler publish_{clock_, availability_};
+    routing::GatewayHealth health_;
+    routing::GatewayLoad load_;
+    std::mt19937_64 random_{std::random_device{}()};
+    GatewayProber prober_{stack_, clock_, timers_, health_};
     std::unordered_map<B2bCall*, std::unique_ptr<B2bCall>> calls_;
     std::unordered_map<ServerTxnId, B2bCall*> serverTxns_;
     std::unordered_map<ClientTxnId, B2bCall*> clientTxns_;

@@ -53,23 +53,26 @@ sigset_t handledSignals()
 }
 
 /// Applies a provisioning snapshot: routing, parameters and stack timers together, so a call
-/// never sees routes from one snapshot and parameters from another. Thread: sip-loop (or
-/// before it runs).
+/// never sees routes from one snapshot and parameters from another. The table is built (and
+/// its host names resolved, which may block) by the caller, off the sip-loop. Thread: sip-loop
+/// (or before it runs).
 void apply(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
-           const ss::common::Provisioning& provisioning)
+           std::shared_ptr<const ss::routing::RoutingTable> table)
 {
-    calls.setRoutingTable(ss::routing::RoutingTable::build(provisioning));
-    const auto params = paramsOf(provisioning);
+    const auto params = paramsOf(table->provisioning());
+    calls.setRoutingTable(std::move(table));
     calls.setParams(params);
     runtime.setStackTimers(params->stackTimers());
 }
 
-/// apply() from another thread (the watcher, the signal thread): posted to the sip-loop.
+/// apply() from another thread (the watcher, the signal thread): the table is built here,
+/// then installed on the sip-loop.
 void install(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
              ss::common::Provisioning provisioning)
 {
-    runtime.post([&runtime, &calls, provisioning = std::move(provisioning)] {
-        apply(runtime, calls, provisioning);
+    auto table = ss::routing::RoutingTable::build(std::move(provisioning));
+    runtime.post([&runtime, &calls, table = std::move(table)]() mutable {
+        apply(runtime, calls, std::move(table));
     });
 }
 
@@ -170,7 +173,7 @@ int run(const Options& opt)
         runtime.stack(), clock, runtime.timers(),
         [&writer](ss::cdr::CdrRecord&& record) { writer->submit(std::move(record)); },
         {opt.node.empty() ? hostName() : opt.node});
-    apply(runtime, calls, provisioning);  // before any SIP arrives
+    apply(runtime, calls, ss::routing::RoutingTable::build(provisioning));  // before any SIP
     runtime.setEvents(&calls);
 
     // Live reload (SPEC §1): swctl changes arrive by LISTEN/NOTIFY within a second; calls in

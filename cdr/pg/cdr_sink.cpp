@@ -85,7 +85,9 @@ json toJson(const CdrRecord& r)
                             {"transport", text(a.transport)},
                             {"started_at", formatIsoMillis(a.startedAt)},
                             {"ended_at", formatIsoMillis(a.endedAt)},
-                            {"sip_code", a.sipCode},
+                            // No final response from the gateway (timeout, transport
+                            // error, skipped): NULL, not a code nobody sent.
+                            {"sip_code", a.sipCode == 0 ? json(nullptr) : json(a.sipCode)},
                             {"outcome", text(a.outcome)}});
     }
     return {{"node", text(r.node)},

@@ -56,6 +56,12 @@ struct CdrRow {
     int q850Cause = 0;
 };
 
+/// One call as `swctl cdr show` reads it: its `cdr` row and its failover chain.
+struct CdrDetail {
+    CdrRow cdr;
+    std::vector<CdrAttempt> attempts;  // cdr_attempt rows by seq; times in milliseconds
+};
+
 /// Reads and changes gateways, routes and parameters, and queries CDRs. Each call is one
 /// transaction on a connection of its own, so an AdminStore may live long; writes that the
 /// database refuses change nothing. Errors: DbUnavailable when the database cannot be reached, ConfigError for
@@ -77,10 +83,11 @@ public:
     void removeGateway(const std::string& name);
 
     /// Stores a route to an existing termination gateway (`route.gateway` is its name) and
-    /// returns it with its id. ValidationError when the gateway does not exist or is an
-    /// origination gateway, or the same prefix already routes to it.
+    /// returns it with its id. `route.siteOrder` is stored comma-joined in `route.site_order`.
+    /// ValidationError when the gateway does not exist or is an origination gateway, the same
+    /// prefix already routes to it, or a site name is empty or refused by the schema.
     common::RouteConfig addRoute(const common::RouteConfig& route);
-    /// All routes, by prefix, priority, id.
+    /// All routes, by prefix, priority, id, with their site order.
     std::vector<common::RouteConfig> listRoutes() const;
     /// ValidationError when there is no route with this id.
     void removeRoute(std::int64_t id);
@@ -100,6 +107,9 @@ public:
 
     /// CDRs matching `query`, newest (setup_at) first, at most `query.limit`.
     std::vector<CdrRow> queryCdrs(const CdrQuery& query) const;
+    /// Every CDR with this call id (one per node that handled it; by setup_at, node, id),
+    /// each with its `cdr_attempt` rows by seq. Empty when there is none.
+    std::vector<CdrDetail> findCdrs(const std::string& callId) const;
 
 private:
     std::string dsn_;

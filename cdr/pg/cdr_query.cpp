@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// CDR queries (`swctl cdr query`).
+// CDR queries (`swctl cdr query`, `swctl cdr show`).
 
 #include "cdr/admin_store.h"
 #include "cdr/pg/pg_util.h"
 #include "cdr/time_format.h"
 
 #include <pqxx/pqxx>
+
+#include <map>
 
 namespace ss::cdr {
 
@@ -58,6 +60,29 @@ CdrRow toCdrRow(const pqxx::row& row)
     r.sipReason = row[21].as<std::string>();
     r.q850Cause = row[22].as<int>();
     return r;
+}
+
+// cdr_attempt rows of the calls with one call id, as CdrAttempt after the cdr id.
+constexpr const char* kAttemptSelect =
+    "SELECT a.cdr_id, a.seq, a.gateway, a.addr, a.transport, "
+    "(extract(epoch FROM a.started_at) * 1000)::bigint, "
+    "(extract(epoch FROM a.ended_at) * 1000)::bigint, "
+    "a.sip_code, a.outcome "
+    "FROM cdr_attempt a JOIN cdr c ON c.id = a.cdr_id "
+    "WHERE c.call_id = $1 ORDER BY a.cdr_id, a.seq";
+
+CdrAttempt toAttempt(const pqxx::row& row)
+{
+    CdrAttempt a;
+    a.seq = row[1].as<int>();
+    a.gateway = row[2].as<std::string>();
+    a.addr = row[3].as<std::string>();
+    a.transport = row[4].as<std::string>();
+    a.startedAt = fromEpochMillis(row[5].as<std::int64_t>());
+    a.endedAt = fromEpochMillis(row[6].as<std::int64_t>());
+    a.sipCode = row[7].is_null() ? 0 : row[7].as<int>();  // NULL: no final response
+    a.outcome = row[8].as<std::string>();
+    return a;
 }
 
 // Builds the WHERE clause and its parameters ($1, $2, ...) together.
@@ -128,6 +153,33 @@ std::vector<CdrRow> AdminStore::queryCdrs(const CdrQuery& query) const
         return out;
     } catch (...) {
         pg::rethrowDbError("querying CDRs");
+    }
+}
+
+std::vector<CdrDetail> AdminStore::findCdrs(const std::string& callId) const
+{
+    try {
+        pqxx::connection conn(dsn_);
+        // One snapshot for both statements, so the chain belongs to the calls read.
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> txn(conn);
+        std::vector<CdrDetail> out;
+        std::map<std::int64_t, std::size_t> byId;  // cdr id -> index in out
+        for (const auto& row : txn.exec_params(std::string(kCdrSelect) +
+                                                   " AND call_id = $1 ORDER BY setup_at, node, id",
+                                               callId)) {
+            out.push_back({toCdrRow(row), {}});
+            byId[out.back().cdr.id] = out.size() - 1;
+        }
+        for (const auto& row : txn.exec_params(kAttemptSelect, callId)) {
+            const auto it = byId.find(row[0].as<std::int64_t>());
+            if (it != byId.end()) {
+                out[it->second].attempts.push_back(toAttempt(row));
+            }
+        }
+        txn.commit();
+        return out;
+    } catch (...) {
+        pg::rethrowDbError("reading CDR " + callId);
     }
 }
 

@@ -48,6 +48,34 @@ common::GatewayConfig toGateway(const pqxx::row& row)
     return gw;
 }
 
+// route.site_order: comma-separated site names (the schema's CHECK keeps out empty ones);
+// "" is no ordering.
+std::vector<std::string> splitSiteOrder(const std::string& text)
+{
+    std::vector<std::string> out;
+    if (text.empty()) {
+        return out;
+    }
+    std::size_t start = 0;
+    for (;;) {
+        const auto comma = text.find(',', start);
+        out.push_back(text.substr(start, comma - start));
+        if (comma == std::string::npos) {
+            return out;
+        }
+        start = comma + 1;
+    }
+}
+
+std::string joinSiteOrder(const std::vector<std::string>& sites)
+{
+    std::string out;
+    for (const auto& site : sites) {
+        out += (out.empty() ? "" : ",") + site;
+    }
+    return out;
+}
+
 common::RouteConfig toRoute(const pqxx::row& row)
 {
     common::RouteConfig route;
@@ -56,11 +84,12 @@ common::RouteConfig toRoute(const pqxx::row& row)
     route.gateway = row[2].as<std::string>();
     route.priority = row[3].as<int>();
     route.weight = row[4].as<int>();
+    route.siteOrder = splitSiteOrder(row[5].as<std::string>());
     return route;
 }
 
 constexpr const char* kRouteSelect =
-    "SELECT r.id, r.prefix, g.name, r.priority, r.weight FROM route r "
+    "SELECT r.id, r.prefix, g.name, r.priority, r.weight, r.site_order FROM route r "
     "JOIN gateway g ON g.id = r.gateway_id ";
 
 std::vector<common::GatewayConfig> selectGateways(pqxx::transaction_base& txn)
@@ -207,6 +236,14 @@ void AdminStore::removeGateway(const std::string& name)
 
 common::RouteConfig AdminStore::addRoute(const common::RouteConfig& route)
 {
+    const std::string siteOrder = joinSiteOrder(route.siteOrder);
+    for (const auto& site : route.siteOrder) {
+        // {""} would join to "" and silently mean "no ordering"; the CHECK catches the rest.
+        if (site.empty()) {
+            throw invalidValue("--site-order", siteOrder,
+                               "comma-separated site names, none empty (e.g. east,west)");
+        }
+    }
     try {
         pqxx::connection conn(dsn_);
         pqxx::work txn(conn);
@@ -221,9 +258,9 @@ common::RouteConfig AdminStore::addRoute(const common::RouteConfig& route)
                                    gw[0][1].as<std::string>() + ")");
         }
         const auto row = txn.exec_params1(
-            "INSERT INTO route (prefix, gateway_id, priority, weight) VALUES ($1, $2, $3, $4) "
-            "RETURNING id",
-            route.prefix, gw[0][0].as<std::int64_t>(), route.priority, route.weight);
+            "INSERT INTO route (prefix, gateway_id, priority, weight, site_order) "
+            "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            route.prefix, gw[0][0].as<std::int64_t>(), route.priority, route.weight, siteOrder);
         common::RouteConfig stored = route;
         stored.id = row[0].as<std::int64_t>();
         txn.commit();

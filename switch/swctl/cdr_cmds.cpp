@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// swctl cdr query
+// swctl cdr query | show
 
 #include "cdr/errors.h"
 #include "cdr/time_format.h"
@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 
 namespace ss::swctl {
@@ -26,6 +28,11 @@ struct QueryOptions {
     std::string code;
     std::string reason;
     std::string limit = "100";
+    std::string format;
+};
+
+struct ShowOptions {
+    std::string callId;
     std::string format;
 };
 
@@ -139,6 +146,110 @@ int queryCommand(Context& ctx, const QueryOptions& o)
     return 0;
 }
 
+std::string parseCallId(const std::string& text)
+{
+    if (text.empty() || text.size() > 1024 ||
+        text.find_first_of(std::string("\0\r\n", 3)) != std::string::npos) {
+        throw cdr::invalidValue("CALL_ID", text,
+                                "a SIP Call-ID (1 to 1024 characters on one line)");
+    }
+    return text;
+}
+
+// One call for people: the cdr row as "field: value" lines, then its failover chain.
+void printCallTable(const cdr::CdrDetail& call)
+{
+    const auto& names = cdrColumns();
+    const auto values = cdrCells(call.cdr);
+    std::size_t width = 0;
+    for (const auto& name : names) {
+        width = std::max(width, name.size());
+    }
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        std::string line = names[i] + ":";
+        if (!values[i].empty()) {
+            line.append(width - names[i].size() + 1, ' ');
+            line += values[i];
+        }
+        std::cout << line << '\n';
+    }
+    std::cout << '\n';
+    if (call.attempts.empty()) {
+        std::cout << "no attempts (no gateway was tried)\n";
+        return;
+    }
+    Row headers;
+    for (const auto& column : attemptColumns()) {
+        std::string header = column;
+        std::transform(header.begin(), header.end(), header.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+        headers.push_back(header);
+    }
+    std::vector<Row> rows;
+    for (const auto& a : call.attempts) {
+        rows.push_back(attemptCells(a));
+    }
+    printTable(headers, rows);
+}
+
+int showCommand(Context& ctx, const ShowOptions& o)
+{
+    const std::string format = outputFormat(ctx, o.format);
+    const std::string callId = parseCallId(o.callId);
+    const auto calls = ctx.store().findCdrs(callId);
+    if (calls.empty()) {
+        // Operational, not usage: the id is well formed, the database just has no such call.
+        std::cerr << "swctl: no CDR with call id " << callId << '\n';
+        return 1;
+    }
+    if (format == "json") {
+        auto out = Json::array();
+        for (const auto& call : calls) {
+            auto j = cdrJson(call.cdr);
+            auto attempts = Json::array();
+            for (const auto& a : call.attempts) {
+                attempts.push_back(attemptJson(a));
+            }
+            j["attempt_list"] = std::move(attempts);  // `attempts` stays the count, as in query
+            out.push_back(std::move(j));
+        }
+        printJson(out);
+        return 0;
+    }
+    if (format == "csv") {
+        // Flat for scripts: one line per attempt, the call's columns repeated on each
+        // (a call without attempts gets one line with the attempt columns empty).
+        Row headers = cdrColumns();
+        for (const auto& column : attemptColumns()) {
+            headers.push_back("attempt_" + column);
+        }
+        std::vector<Row> rows;
+        for (const auto& call : calls) {
+            const Row cells = cdrCells(call.cdr);
+            if (call.attempts.empty()) {
+                Row row = cells;
+                row.resize(headers.size());
+                rows.push_back(std::move(row));
+            }
+            for (const auto& a : call.attempts) {
+                Row row = cells;
+                const Row attempt = attemptCells(a);
+                row.insert(row.end(), attempt.begin(), attempt.end());
+                rows.push_back(std::move(row));
+            }
+        }
+        printCsv(headers, rows);
+        return 0;
+    }
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+        if (i > 0) {
+            std::cout << '\n';
+        }
+        printCallTable(calls[i]);
+    }
+    return 0;
+}
+
 }  // namespace
 
 void addCdrCommands(CLI::App& app, Context& ctx)
@@ -159,6 +270,15 @@ void addCdrCommands(CLI::App& app, Context& ctx)
     query->add_option("--limit", o->limit, "At most N rows")->capture_default_str();
     query->add_option("--format", o->format, "table | json | csv (default table)");
     query->callback([&ctx, o] { ctx.action = [&ctx, o] { return queryCommand(ctx, *o); }; });
+
+    auto so = std::make_shared<ShowOptions>();
+    auto* show = cdrCmd->add_subcommand(
+        "show", "One call and its failover chain, attempt by attempt (every node's CDR of it)");
+    show->add_option("CALL_ID", so->callId, "The caller's (A-leg) SIP Call-ID")->required();
+    show->add_option("--format", so->format, "table | json | csv (default table)");
+    show->callback([&ctx, so] {
+        ctx.action = [&ctx, so] { return showCommand(ctx, *so); };
+    });
 }
 
 }  // namespace ss::swctl

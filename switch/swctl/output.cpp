@@ -38,6 +38,12 @@ void printCsvLine(const Row& cells)
     std::cout << "\r\n";
 }
 
+// Stored times have millisecond precision, so this is exact.
+std::int64_t durationMs(const cdr::CdrAttempt& a)
+{
+    return cdr::epochMillis(a.endedAt) - cdr::epochMillis(a.startedAt);
+}
+
 }  // namespace
 
 void printTable(const Row& headers, const std::vector<Row>& rows)
@@ -105,7 +111,17 @@ Json routeJson(const common::RouteConfig& route)
             {"prefix", route.prefix},
             {"gateway", route.gateway},
             {"priority", route.priority},
-            {"weight", route.weight}};
+            {"weight", route.weight},
+            {"site_order", route.siteOrder}};
+}
+
+std::string siteOrderText(const std::vector<std::string>& siteOrder)
+{
+    std::string out;
+    for (const auto& site : siteOrder) {
+        out += (out.empty() ? "" : ",") + site;
+    }
+    return out;
 }
 
 const Row& cdrColumns()
@@ -174,6 +190,39 @@ Row cdrCells(const cdr::CdrRow& r)
             std::to_string(r.sipCode),
             r.sipReason,
             std::to_string(r.q850Cause)};
+}
+
+const Row& attemptColumns()
+{
+    static const Row kColumns = {"seq",      "gateway",     "addr",     "transport", "started_at",
+                                 "ended_at", "duration_ms", "sip_code", "outcome"};
+    return kColumns;
+}
+
+Json attemptJson(const cdr::CdrAttempt& a)
+{
+    return {{"seq", a.seq},
+            {"gateway", a.gateway},
+            {"addr", a.addr},
+            {"transport", a.transport},
+            {"started_at", cdr::formatIsoMillis(a.startedAt)},
+            {"ended_at", cdr::formatIsoMillis(a.endedAt)},
+            {"duration_ms", durationMs(a)},
+            {"sip_code", a.sipCode == 0 ? Json(nullptr) : Json(a.sipCode)},
+            {"outcome", a.outcome}};
+}
+
+Row attemptCells(const cdr::CdrAttempt& a)
+{
+    return {std::to_string(a.seq),
+            a.gateway,
+            a.addr,
+            a.transport,
+            cdr::formatIsoMillis(a.startedAt),
+            cdr::formatIsoMillis(a.endedAt),
+            std::to_string(durationMs(a)),
+            a.sipCode == 0 ? std::string() : std::to_string(a.sipCode),
+            a.outcome};
 }
 
 }  // namespace ss::swctl

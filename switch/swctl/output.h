@@ -28,8 +28,11 @@ void printJson(const Json& value);
 
 /// A gateway as swctl shows it in JSON: its database column names.
 Json gatewayJson(const common::GatewayConfig& gateway);
-/// A route as swctl shows it in JSON: id, prefix, gateway (name), priority, weight.
+/// A route as swctl shows it in JSON: id, prefix, gateway (name), priority, weight and
+/// site_order (an array of site names, empty for none).
 Json routeJson(const common::RouteConfig& route);
+/// A site order as text: `east,west`, "" for none.
+std::string siteOrderText(const std::vector<std::string>& siteOrder);
 
 /// The SPEC §4 `cdr` column names, in table order.
 const Row& cdrColumns();
@@ -38,5 +41,13 @@ const Row& cdrColumns();
 Json cdrJson(const cdr::CdrRow& row);
 /// The same values as text, in cdrColumns() order (absent times are empty).
 Row cdrCells(const cdr::CdrRow& row);
+
+/// The columns of one attempt of a call's failover chain (`swctl cdr show`): the
+/// `cdr_attempt` columns with duration_ms (ended_at − started_at) after ended_at.
+const Row& attemptColumns();
+/// An attempt as an object with exactly the attemptColumns() keys; times as in cdrJson().
+Json attemptJson(const cdr::CdrAttempt& attempt);
+/// The same values as text, in attemptColumns() order.
+Row attemptCells(const cdr::CdrAttempt& attempt);
 
 }  // namespace ss::swctl

@@ -18,7 +18,29 @@ struct AddOptions {
     std::string gateway;
     std::string priority = "100";
     std::string weight = "100";
+    std::string siteOrder;
 };
+
+// The routes of one prefix share one site order, set by the first route (by id) that names
+// one (common/provisioning.h). Say so when the new route's order is not the one in force.
+void warnAboutSiteOrder(Context& ctx, const common::RouteConfig& added)
+{
+    if (added.siteOrder.empty()) {
+        return;
+    }
+    const common::RouteConfig* first = nullptr;
+    const auto routes = ctx.store().listRoutes();
+    for (const auto& r : routes) {
+        if (r.prefix == added.prefix && !r.siteOrder.empty() && (!first || r.id < first->id)) {
+            first = &r;
+        }
+    }
+    if (first != nullptr && first->siteOrder != added.siteOrder) {
+        std::cerr << "swctl: warning: prefix \"" << added.prefix << "\" keeps site order "
+                  << siteOrderText(first->siteOrder) << " from route " << first->id
+                  << " (the first route of a prefix that names one sets it)\n";
+    }
+}
 
 int addCommand(Context& ctx, const AddOptions& o)
 {
@@ -27,13 +49,19 @@ int addCommand(Context& ctx, const AddOptions& o)
     route.gateway = parseName("--gateway", o.gateway);
     route.priority = parseInt("--priority", o.priority, 0, 65535);
     route.weight = parseInt("--weight", o.weight, 1, 65535);
+    route.siteOrder = parseSiteOrder("--site-order", o.siteOrder);
     const auto stored = ctx.store().addRoute(route);
     if (ctx.json) {
         printJson(routeJson(stored));
     } else {
         std::cout << "added route " << stored.id << ": " << stored.prefix << " -> "
-                  << stored.gateway << '\n';
+                  << stored.gateway;
+        if (!stored.siteOrder.empty()) {
+            std::cout << " (sites " << siteOrderText(stored.siteOrder) << ")";
+        }
+        std::cout << '\n';
     }
+    warnAboutSiteOrder(ctx, stored);
     return 0;
 }
 
@@ -52,9 +80,10 @@ int listCommand(Context& ctx)
     rows.reserve(routes.size());
     for (const auto& r : routes) {
         rows.push_back({std::to_string(r.id), r.prefix.empty() ? "(all)" : r.prefix, r.gateway,
-                        std::to_string(r.priority), std::to_string(r.weight)});
+                        std::to_string(r.priority), std::to_string(r.weight),
+                        r.siteOrder.empty() ? "-" : siteOrderText(r.siteOrder)});
     }
-    printTable({"ID", "PREFIX", "GATEWAY", "PRIORITY", "WEIGHT"}, rows);
+    printTable({"ID", "PREFIX", "GATEWAY", "PRIORITY", "WEIGHT", "SITE_ORDER"}, rows);
     return 0;
 }
 
@@ -86,6 +115,9 @@ void addRouteCommands(CLI::App& app, Context& ctx)
         ->capture_default_str();
     add->add_option("--weight", o->weight, "Share among equal priorities (1-65535)")
         ->capture_default_str();
+    add->add_option("--site-order", o->siteOrder,
+                    "Sites tried in this order, comma-separated (e.g. east,west); the first "
+                    "route of a prefix that names one sets it for the prefix");
     add->callback([&ctx, o] { ctx.action = [&ctx, o] { return addCommand(ctx, *o); }; });
 
     auto* list = route->add_subcommand("list", "List routes");

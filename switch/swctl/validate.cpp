@@ -132,6 +132,38 @@ std::string parseName(const std::string& field, const std::string& text)
     return text;
 }
 
+std::vector<std::string> parseSiteOrder(const std::string& field, const std::string& text)
+{
+    const std::string expected =
+        "comma-separated site names such as east,west, each 1 to 64 characters from A-Z a-z "
+        "0-9 _ . - and named once";
+    std::vector<std::string> sites;
+    if (text.empty()) {
+        return sites;
+    }
+    std::size_t start = 0;
+    for (;;) {
+        const auto comma = text.find(',', start);
+        const auto site = text.substr(start, comma - start);
+        try {
+            parseName(field, site);
+        } catch (const cdr::ValidationError&) {
+            // The whole value in the message, and which part of it is wrong when it has parts.
+            throw invalidValue(field, text,
+                               site == text ? expected
+                                            : expected + " (\"" + site + "\" is not a site name)");
+        }
+        if (std::find(sites.begin(), sites.end(), site) != sites.end()) {
+            throw invalidValue(field, text, expected + " (\"" + site + "\" is named twice)");
+        }
+        sites.push_back(site);
+        if (comma == std::string::npos) {
+            return sites;
+        }
+        start = comma + 1;
+    }
+}
+
 int parseInt(const std::string& field, const std::string& text, int min, int max)
 {
     const auto value = toInteger(text);

@@ -11,11 +11,16 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace ss::swctl {
 
 /// A gateway or other object name: `^[A-Za-z0-9_.-]{1,64}$`.
 std::string parseName(const std::string& field, const std::string& text);
+
+/// `--site-order`: comma-separated site names (each as parseName), each at most once, in the
+/// order their gateways are tried; "" = no site ordering (an empty list).
+std::vector<std::string> parseSiteOrder(const std::string& field, const std::string& text);
 
 /// A decimal integer in [min, max]; the message says "an integer >= min" when max is INT_MAX.
 int parseInt(const std::string& field, const std::string& text, int min, int max);

@@ -95,15 +95,15 @@ TEST_F(AdminStore, RoutesNeedAnExistingTerminationGateway)
     orig.role = common::GatewayRole::Origination;
     store().addGateway(orig);
 
-    EXPECT_THAT(validationMessage([&] { store().addRoute({0, "49", "nope", 100, 100}); }),
+    EXPECT_THAT(validationMessage([&] { store().addRoute({0, "49", "nope", 100, 100, {}}); }),
                 HasSubstr("--gateway: \"nope\" is not allowed"));
-    EXPECT_THAT(validationMessage([&] { store().addRoute({0, "49", "orig1", 100, 100}); }),
+    EXPECT_THAT(validationMessage([&] { store().addRoute({0, "49", "orig1", 100, 100, {}}); }),
                 HasSubstr("termination"));
     EXPECT_TRUE(store().listRoutes().empty());
 
-    const auto route = store().addRoute({0, "49", "term1", 5, 7});
+    const auto route = store().addRoute({0, "49", "term1", 5, 7, {}});
     EXPECT_GT(route.id, 0);
-    EXPECT_THAT(validationMessage([&] { store().addRoute({0, "49", "term1", 1, 1}); }),
+    EXPECT_THAT(validationMessage([&] { store().addRoute({0, "49", "term1", 1, 1, {}}); }),
                 HasSubstr("--prefix: \"49\""));
     const auto routes = store().listRoutes();
     ASSERT_EQ(routes.size(), 1u);
@@ -116,7 +116,7 @@ TEST_F(AdminStore, RoutesNeedAnExistingTerminationGateway)
 TEST_F(AdminStore, AGatewayThatRoutesUseCannotBeRemoved)
 {
     store().addGateway(termination("term1"));
-    const auto route = store().addRoute({0, "49", "term1", 100, 100});
+    const auto route = store().addRoute({0, "49", "term1", 100, 100, {}});
     EXPECT_THAT(validationMessage([&] { store().removeGateway("term1"); }),
                 HasSubstr("1 route(s) still use it"));
     EXPECT_TRUE(store().findGateway("term1").has_value());

@@ -36,6 +36,30 @@ private:
     std::string path_;
 };
 
+// Only the migrations numbered up to `version` from schema/, so a test can make an older
+// database.
+class SchemaUpTo {
+public:
+    explicit SchemaUpTo(int version)
+    {
+        path_ = ::testing::TempDir() + "ss_schema_XXXXXX";
+        if (::mkdtemp(path_.data()) == nullptr) {
+            throw std::runtime_error("mkdtemp failed");
+        }
+        for (const auto& entry : fs::directory_iterator(SS_SCHEMA_DIR)) {
+            const auto file = entry.path().filename().string();
+            if (file.ends_with(".sql") && std::stoi(file.substr(0, 4)) <= version) {
+                fs::copy(entry.path(), fs::path(path_) / file);
+            }
+        }
+    }
+    ~SchemaUpTo() { fs::remove_all(path_); }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
 using Migrate = PgTest;
 
 TEST_F(Migrate, CreatesTheSchemaAndIsIdempotent)
@@ -51,6 +75,93 @@ TEST_F(Migrate, CreatesTheSchemaAndIsIdempotent)
         EXPECT_EQ(scalar(std::string("SELECT to_regclass('") + table + "') IS NOT NULL"), "t")
             << table;
     }
+}
+
+TEST_F(Migrate, FromEmptyAppliesVersionTwoAddingRouteSiteOrder)
+{
+    ASSERT_EQ(cdr::migrate(dsn_, SS_SCHEMA_DIR), cdr::expectedSchemaVersion());
+    EXPECT_GE(cdr::expectedSchemaVersion(), 2);
+    EXPECT_EQ(scalar("SELECT name FROM schema_version WHERE version = 2"),
+              "0002_failover_router.sql");
+    EXPECT_EQ(scalar("SELECT column_default FROM information_schema.columns "
+                     "WHERE table_name = 'route' AND column_name = 'site_order'"),
+              "''::text");
+    EXPECT_EQ(scalar("SELECT is_nullable FROM information_schema.columns "
+                     "WHERE table_name = 'route' AND column_name = 'site_order'"),
+              "NO");
+}
+
+TEST_F(Migrate, FromVersionOneAddsSiteOrderKeepingRoutesAndIsIdempotent)
+{
+    SchemaUpTo v1(1);
+    ASSERT_EQ(cdr::migrate(dsn_, v1.path()), 1);
+    sql("INSERT INTO gateway (name, role, host) VALUES ('term1', 'termination', '10.0.1.1')");
+    sql("INSERT INTO route (prefix, gateway_id) SELECT '49', id FROM gateway");
+    // A schema-1 attempt without a final response was stored with sip_code 0.
+    sql("INSERT INTO cdr (node, call_id, setup_at, end_at, end_direction, end_reason, "
+        "disposition, sip_code) VALUES ('n', 'c1', now(), now(), 'switch', "
+        "'all_gateways_failed', 'send_refuse', 503)");
+    sql("INSERT INTO cdr_attempt (cdr_id, seq, gateway, addr, transport, started_at, ended_at, "
+        "sip_code, outcome) SELECT id, s, 'term1', '10.0.1.1:5060', 'udp', now(), now(), "
+        "CASE s WHEN 1 THEN 0 ELSE 503 END, CASE s WHEN 1 THEN 'timeout_invite' ELSE "
+        "'rejected' END FROM cdr, generate_series(1, 2) s");
+    // softswitchd and swctl refuse the old version until it is migrated.
+    try {
+        cdr::loadProvisioning(dsn_);
+        FAIL() << "loaded a version 1 database";
+    } catch (const ConfigError& e) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("version is 1 but this build needs " +
+                                                   std::to_string(cdr::expectedSchemaVersion())));
+    }
+
+    const int expected = cdr::expectedSchemaVersion();
+    EXPECT_EQ(cdr::migrate(dsn_, SS_SCHEMA_DIR), expected);
+    EXPECT_EQ(cdr::migrate(dsn_, SS_SCHEMA_DIR), expected);  // second run: nothing to do
+    EXPECT_EQ(scalar("SELECT count(*) FROM schema_version"), std::to_string(expected));
+    EXPECT_EQ(scalar("SELECT name FROM schema_version WHERE version = 2"),
+              "0002_failover_router.sql");
+    // The existing route is kept, with no site ordering.
+    EXPECT_EQ(scalar("SELECT prefix || '|' || site_order || '|' FROM route"), "49||");
+    const auto p = cdr::loadProvisioning(dsn_);
+    ASSERT_EQ(p.routes.size(), 1u);
+    EXPECT_TRUE(p.routes[0].siteOrder.empty());
+    // ... and the attempt that had no final response now says so with NULL.
+    EXPECT_EQ(scalar("SELECT string_agg(coalesce(sip_code::text, 'null'), ',' ORDER BY seq) "
+                     "FROM cdr_attempt"),
+              "null,503");
+}
+
+TEST_F(Migrate, TheSchemaRefusesMalformedSiteOrders)
+{
+    migrateSchema();
+    sql("INSERT INTO gateway (name, role, host) VALUES ('term1', 'termination', '10.0.1.1')");
+    sql("INSERT INTO route (prefix, gateway_id, site_order) "
+        "SELECT '49', id, 'east,west.2,north_1-a' FROM gateway");
+    const std::string name64(64, 'a');
+    sql("UPDATE route SET site_order = '" + name64 + "'");
+    const std::vector<std::string> bad = {"east,,west", ",east", "east,", "we st", "east;west",
+                                          std::string(65, 'a'), "east," + std::string(65, 'b')};
+    for (const auto& value : bad) {
+        EXPECT_THROW(sql("UPDATE route SET site_order = '" + value + "'"), pqxx::check_violation)
+            << value;
+    }
+    EXPECT_EQ(scalar("SELECT site_order FROM route"), name64);
+}
+
+TEST_F(Migrate, AttemptOutcomesIncludeSkipped)
+{
+    migrateSchema();
+    auto r = makeRecord(1);
+    r.attempts.insert(r.attempts.begin() + 1, {2, "term3", "", "udp", r.attempts[0].endedAt,
+                                               r.attempts[0].endedAt, 0, "skipped"});
+    r.attempts[2].seq = 3;
+    EXPECT_TRUE(cdr::makePgCdrSink(dsn_)->write({r}).empty());
+    EXPECT_EQ(scalar("SELECT string_agg(outcome, ',' ORDER BY seq) FROM cdr_attempt"),
+              "rejected,skipped,answered");
+    // The skipped gateway sent no response: its code is NULL, not 0.
+    EXPECT_EQ(scalar("SELECT string_agg(coalesce(sip_code::text, 'null'), ',' ORDER BY seq) "
+                     "FROM cdr_attempt"),
+              "503,null,200");
 }
 
 TEST_F(Migrate, AppliesOnlyMigrationsNewerThanTheDatabase)

@@ -68,8 +68,8 @@ TEST_F(LoadProvisioning, ReturnsGatewaysRoutesAndParams)
     orig.port = 0;
     orig.enabled = false;
     store.addGateway(orig);
-    store.addRoute({0, "49", "term1", 10, 50});
-    store.addRoute({0, "", "term1", 100, 100});
+    store.addRoute({0, "49", "term1", 10, 50, {}});
+    store.addRoute({0, "", "term1", 100, 100, {}});
     sql("INSERT INTO param (name, value) VALUES ('SS_SIP_TIMEOUT_INVITE', '7')");
 
     const auto p = cdr::loadProvisioning(dsn_);
@@ -103,6 +103,55 @@ TEST_F(LoadProvisioning, ReturnsGatewaysRoutesAndParams)
     EXPECT_EQ(p.params, (std::map<std::string, std::string>{{"SS_SIP_TIMEOUT_INVITE", "7"}}));
 }
 
+TEST_F(LoadProvisioning, RoutesCarryTheirSiteOrderThroughTheStore)
+{
+    migrateSchema();
+    cdr::AdminStore store(dsn_);
+    common::GatewayConfig gw;
+    gw.name = "term1";
+    gw.host = "10.0.1.1";
+    store.addGateway(gw);
+    gw.name = "term2";
+    store.addGateway(gw);
+    common::RouteConfig ordered{0, "49", "term1", 100, 100, {"east", "west.2", "north_1-a"}};
+    const auto added = store.addRoute(ordered);
+    EXPECT_EQ(added.siteOrder, ordered.siteOrder);
+    store.addRoute({0, "49", "term2", 100, 100, {}});
+
+    // Stored comma-joined; "" for none.
+    EXPECT_EQ(scalar("SELECT string_agg(site_order, '|' ORDER BY id) FROM route"),
+              "east,west.2,north_1-a|");
+    const auto p = cdr::loadProvisioning(dsn_);
+    ASSERT_EQ(p.routes.size(), 2u);
+    EXPECT_EQ(p.routes[0].gateway, "term1");
+    EXPECT_EQ(p.routes[0].siteOrder, (std::vector<std::string>{"east", "west.2", "north_1-a"}));
+    EXPECT_EQ(p.routes[1].gateway, "term2");
+    EXPECT_TRUE(p.routes[1].siteOrder.empty());
+    const auto listed = store.listRoutes();
+    ASSERT_EQ(listed.size(), 2u);
+    EXPECT_EQ(listed[0].siteOrder, p.routes[0].siteOrder);
+
+    // One site, written by other means than the store.
+    sql("UPDATE route SET site_order = 'west' WHERE gateway_id = "
+        "(SELECT id FROM gateway WHERE name = 'term2')");
+    EXPECT_EQ(cdr::loadProvisioning(dsn_).routes[1].siteOrder, (std::vector<std::string>{"west"}));
+}
+
+TEST_F(LoadProvisioning, TheStoreRefusesAnEmptyOrMalformedSiteName)
+{
+    migrateSchema();
+    cdr::AdminStore store(dsn_);
+    common::GatewayConfig gw;
+    gw.name = "term1";
+    gw.host = "10.0.1.1";
+    store.addGateway(gw);
+    EXPECT_THROW(store.addRoute({0, "49", "term1", 100, 100, {""}}), cdr::ValidationError);
+    EXPECT_THROW(store.addRoute({0, "49", "term1", 100, 100, {"east", ""}}),
+                 cdr::ValidationError);
+    EXPECT_THROW(store.addRoute({0, "49", "term1", 100, 100, {"we st"}}), cdr::ValidationError);
+    EXPECT_TRUE(store.listRoutes().empty());
+}
+
 TEST_F(LoadProvisioning, EveryProvisioningChangeIsNotified)
 {
     migrateSchema();
@@ -119,7 +168,7 @@ TEST_F(LoadProvisioning, EveryProvisioningChangeIsNotified)
     gw.name = "term1";
     gw.host = "10.0.1.1";
     store.addGateway(gw);
-    store.addRoute({0, "49", "term1", 100, 100});
+    store.addRoute({0, "49", "term1", 100, 100, {}});
     sql("INSERT INTO param (name, value) VALUES ('SS_SIP_SEND_RETRY', '3')");
 
     for (int i = 0; i < 50 && receiver.payloads.size() < 3; ++i) {

@@ -133,7 +133,7 @@ TEST_F(ProvisioningWatcherTest, DeliversAChangeWithinOneSecond)
     std::cout << "gateway add -> snapshot: " << latency->count() << " ms\n";
 
     t0 = now();
-    store.addRoute({0, "49", "term1", 100, 100});
+    store.addRoute({0, "49", "term1", 100, 100, {}});
     latency = recorder_.waitForSnapshot([](const auto& p) { return p.routes.size() == 1; }, t0);
     ASSERT_TRUE(latency);
     EXPECT_LT(*latency, 1000ms);

@@ -180,6 +180,211 @@ TEST_F(Swctl, AddsListsAndRemovesRoutes)
     EXPECT_EQ(runJson({"gateway", "list"}), json::array());
 }
 
+TEST_F(Swctl, RouteAddStoresASiteOrderAndListShowsIt)
+{
+    ASSERT_EQ(run({"gateway", "add", "term1", "--role", "termination", "--host", "10.0.1.1"})
+                  .exitCode,
+              0);
+    ASSERT_EQ(run({"gateway", "add", "term2", "--role", "termination", "--host", "10.0.1.2"})
+                  .exitCode,
+              0);
+    const auto r = run({"route", "add", "--prefix", "49", "--gateway", "term1", "--site-order",
+                        "east,west"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_THAT(r.out, HasSubstr("(sites east,west)"));
+    ASSERT_EQ(run({"route", "add", "--prefix", "49", "--gateway", "term2"}).exitCode, 0);
+    EXPECT_EQ(scalar("SELECT string_agg(site_order, '|' ORDER BY id) FROM route"), "east,west|");
+
+    const auto list = runJson({"route", "list"});
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[0].at("site_order"), (json{"east", "west"}));
+    EXPECT_EQ(list[1].at("site_order"), json::array());
+    const auto table = run({"route", "list"});
+    ASSERT_EQ(table.exitCode, 0) << table.err;
+    EXPECT_THAT(table.out, ::testing::StartsWith("ID  PREFIX  GATEWAY  PRIORITY  WEIGHT  "
+                                                 "SITE_ORDER\n"));
+    EXPECT_THAT(table.out, ::testing::ContainsRegex("49 +term1 +100 +100 +east,west\n"));
+    EXPECT_THAT(table.out, ::testing::ContainsRegex("49 +term2 +100 +100 +-\n"));
+
+    // A second order for the same prefix is stored, but the first one stays in force: say so.
+    ASSERT_EQ(run({"gateway", "add", "term3", "--role", "termination", "--host", "10.0.1.3"})
+                  .exitCode,
+              0);
+    const auto other =
+        run({"route", "add", "--prefix", "49", "--gateway", "term3", "--site-order", "west"});
+    EXPECT_EQ(other.exitCode, 0) << other.err;
+    EXPECT_THAT(other.err, HasSubstr("keeps site order east,west from route"));
+}
+
+TEST_F(Swctl, RouteAddRefusesBadSiteOrdersNamingTheFieldAndChangesNothing)
+{
+    ASSERT_EQ(run({"gateway", "add", "term1", "--role", "termination", "--host", "10.0.1.1"})
+                  .exitCode,
+              0);
+    const auto before = state();
+    const std::string tooLong(65, 'a');
+    const std::vector<std::string> bad = {"east,,west", "we st",    tooLong, "east," + tooLong,
+                                          ",east",      "east,",    "east,east"};
+    for (const auto& value : bad) {
+        const auto r = run({"route", "add", "--prefix", "49", "--gateway", "term1",
+                            "--site-order", value});
+        EXPECT_EQ(r.exitCode, 2) << value << ": " << r.err;
+        EXPECT_THAT(r.err, HasSubstr("swctl: --site-order: \"" + value + "\" is not allowed; "
+                                     "expected comma-separated site names"))
+            << r.err;
+        EXPECT_THAT(r.err, HasSubstr("1 to 64 characters from A-Z a-z 0-9 _ . -"));
+        EXPECT_EQ(r.out, "");
+    }
+    EXPECT_EQ(state(), before);
+    EXPECT_EQ(scalar("SELECT count(*) FROM route"), "0");
+}
+
+// A call that failed over twice: rejected by term1, term3 skipped, answered by term2. The
+// attempts are handed to the sink out of order; `cdr show` orders them by seq.
+cdr::CdrRecord threeAttemptCall()
+{
+    using namespace std::chrono_literals;
+    auto r = makeRecord(1);
+    const auto t0 = r.setupAt;
+    r.attempts = {
+        {3, "term2", "10.0.1.2:5060", "tcp", t0 + 520ms, t0 + 63250ms, 200, "answered"},
+        {1, "term1", "10.0.1.1:5060", "udp", t0 + 10ms, t0 + 510ms, 503, "rejected"},
+        {2, "term3", "10.0.1.3:5060", "udp", t0 + 515ms, t0 + 515ms, 0, "skipped"},
+    };
+    return r;
+}
+
+TEST_F(Swctl, CdrShowJsonIsTheCallWithItsAttemptsBySeq)
+{
+    ASSERT_TRUE(cdr::makePgCdrSink(dsn_)->write({threeAttemptCall(), makeRecord(2)}).empty());
+    const auto calls = runJson({"cdr", "show", "call-1"});
+    ASSERT_EQ(calls.size(), 1u);
+    const auto& call = calls[0];
+    // Every cdr column (attempts is the count), and the chain.
+    for (const auto& column : {"id", "node", "call_id", "caller", "callee", "callee_out",
+                               "origin_gateway", "origin_addr", "term_gateway", "term_addr",
+                               "setup_at", "ring_at", "answer_at", "end_at", "pdd_ms",
+                               "hold_ms", "end_direction", "end_reason", "disposition",
+                               "sip_code", "sip_reason", "q850_cause"}) {
+        EXPECT_TRUE(call.contains(column)) << column;
+    }
+    EXPECT_EQ(call.size(), 24u);
+    EXPECT_EQ(call.at("call_id"), "call-1");
+    EXPECT_EQ(call.at("node"), "node-a");
+    EXPECT_EQ(call.at("setup_at"), "2026-01-01T00:00:01.123Z");
+    EXPECT_EQ(call.at("end_reason"), "callee_bye");
+    EXPECT_EQ(call.at("sip_code"), 200);
+    const json expected = json::parse(R"([
+        {"seq": 1, "gateway": "term1", "addr": "10.0.1.1:5060", "transport": "udp",
+         "started_at": "2026-01-01T00:00:01.133Z", "ended_at": "2026-01-01T00:00:01.633Z",
+         "duration_ms": 500, "sip_code": 503, "outcome": "rejected"},
+        {"seq": 2, "gateway": "term3", "addr": "10.0.1.3:5060", "transport": "udp",
+         "started_at": "2026-01-01T00:00:01.638Z", "ended_at": "2026-01-01T00:00:01.638Z",
+         "duration_ms": 0, "sip_code": null, "outcome": "skipped"},
+        {"seq": 3, "gateway": "term2", "addr": "10.0.1.2:5060", "transport": "tcp",
+         "started_at": "2026-01-01T00:00:01.643Z", "ended_at": "2026-01-01T00:01:04.373Z",
+         "duration_ms": 62730, "sip_code": 200, "outcome": "answered"}
+    ])");
+    EXPECT_EQ(call.at("attempt_list"), expected);
+    EXPECT_EQ(call.at("attempts"), 3);  // the count, as in `cdr query`
+    // --format json is the same.
+    EXPECT_EQ(json::parse(run({"cdr", "show", "call-1", "--format", "json"}).out), calls);
+}
+
+TEST_F(Swctl, CdrShowTableListsTheCallThenItsAttempts)
+{
+    ASSERT_TRUE(cdr::makePgCdrSink(dsn_)->write({threeAttemptCall()}).empty());
+    const auto r = run({"cdr", "show", "call-1"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_THAT(r.out, ::testing::ContainsRegex("(^|\n)call_id: +call-1\n"));
+    EXPECT_THAT(r.out, ::testing::ContainsRegex("\nterm_gateway: +term2\n"));
+    EXPECT_THAT(r.out, ::testing::ContainsRegex("\nattempts: +3\n"));
+    EXPECT_THAT(r.out, ::testing::ContainsRegex("\nring_at: +2026-01-01T00:00:02.623Z\n"));
+    EXPECT_THAT(r.out, ::testing::ContainsRegex("\nend_reason: +callee_bye\n"));
+    EXPECT_THAT(r.out, ::testing::ContainsRegex("\nq850_cause: +16\n"));
+    const auto header = r.out.find("SEQ  GATEWAY  ADDR  ");
+    ASSERT_NE(header, std::string::npos) << r.out;
+    EXPECT_THAT(r.out.substr(header), ::testing::StartsWith(
+                                          "SEQ  GATEWAY  ADDR           TRANSPORT  STARTED_AT"));
+    const auto first = r.out.find("\n1    term1    10.0.1.1:5060  udp        "
+                                  "2026-01-01T00:00:01.133Z  2026-01-01T00:00:01.633Z  500  ");
+    const auto second = r.out.find("\n2    term3    10.0.1.3:5060  udp        "
+                                   "2026-01-01T00:00:01.638Z  2026-01-01T00:00:01.638Z  0    ");
+    const auto third = r.out.find("\n3    term2    10.0.1.2:5060  tcp        "
+                                  "2026-01-01T00:00:01.643Z  2026-01-01T00:01:04.373Z  62730");
+    ASSERT_NE(first, std::string::npos) << r.out;
+    ASSERT_NE(second, std::string::npos) << r.out;
+    ASSERT_NE(third, std::string::npos) << r.out;
+    EXPECT_LT(header, first);
+    EXPECT_LT(first, second);
+    EXPECT_LT(second, third);
+    EXPECT_THAT(r.out, ::testing::ContainsRegex("\n1 +term1 .* 500 +503 +rejected\n"));
+    // No final response from the skipped gateway: no code (NULL), not 0.
+    EXPECT_THAT(r.out, ::testing::ContainsRegex("\n2 +term3 .* 0 +skipped\n"));
+    EXPECT_THAT(r.out, ::testing::ContainsRegex("\n3 +term2 .* 62730 +200 +answered\n$"));
+}
+
+TEST_F(Swctl, CdrShowListsEveryNodesCallWithThatId)
+{
+    auto fromB = makeRecord(1);
+    fromB.node = "node-b";
+    fromB.attempts.resize(1);
+    ASSERT_TRUE(cdr::makePgCdrSink(dsn_)->write({threeAttemptCall(), fromB}).empty());
+    const auto calls = runJson({"cdr", "show", "call-1"});
+    ASSERT_EQ(calls.size(), 2u);
+    EXPECT_EQ(calls[0].at("node"), "node-a");
+    EXPECT_EQ(calls[0].at("attempt_list").size(), 3u);
+    EXPECT_EQ(calls[1].at("node"), "node-b");
+    ASSERT_EQ(calls[1].at("attempt_list").size(), 1u);
+    EXPECT_EQ(calls[1].at("attempt_list")[0].at("outcome"), "rejected");
+
+    const auto table = run({"cdr", "show", "call-1"});
+    ASSERT_EQ(table.exitCode, 0) << table.err;
+    EXPECT_THAT(table.out, ::testing::ContainsRegex("node: +node-a\n(.*\n)+node: +node-b\n"));
+
+    // CSV: one line per attempt, the call's columns on each.
+    const auto csv = run({"cdr", "show", "call-1", "--format", "csv"});
+    ASSERT_EQ(csv.exitCode, 0) << csv.err;
+    EXPECT_THAT(csv.out, ::testing::StartsWith(
+                             "id,node,call_id,caller,callee,callee_out,origin_gateway,"
+                             "origin_addr,term_gateway,term_addr,attempts,setup_at,ring_at,"
+                             "answer_at,end_at,pdd_ms,hold_ms,end_direction,end_reason,"
+                             "disposition,sip_code,sip_reason,q850_cause,attempt_seq,"
+                             "attempt_gateway,attempt_addr,attempt_transport,attempt_started_at,"
+                             "attempt_ended_at,attempt_duration_ms,attempt_sip_code,"
+                             "attempt_outcome\r\n"));
+    EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 5);  // header + 3 + 1
+    EXPECT_THAT(csv.out, HasSubstr(",node-b,call-1,"));
+    EXPECT_THAT(csv.out,
+                HasSubstr(",2,term3,10.0.1.3:5060,udp,2026-01-01T00:00:01.638Z,"
+                          "2026-01-01T00:00:01.638Z,0,,skipped\r\n"));
+}
+
+TEST_F(Swctl, CdrShowOfAnUnknownCallIdExitsOne)
+{
+    ASSERT_TRUE(cdr::makePgCdrSink(dsn_)->write({makeRecord(1)}).empty());
+    for (const bool asJson : {false, true}) {
+        std::vector<std::string> args = {"cdr", "show", "call-404"};
+        if (asJson) {
+            args.push_back("--json");
+        }
+        const auto r = run(args);
+        EXPECT_EQ(r.exitCode, 1);
+        EXPECT_EQ(r.err, "swctl: no CDR with call id call-404\n");
+        EXPECT_EQ(r.out, "");
+    }
+    // Usage errors stay exit 2.
+    EXPECT_EQ(run({"cdr", "show"}).exitCode, 2);
+    EXPECT_EQ(run({"cdr", "show", "call-1", "--format", "xml"}).exitCode, 2);
+    EXPECT_EQ(run({"cdr", "show", ""}).exitCode, 2);
+    // And an unreachable database exit 1.
+    const auto down = swctl(kUnreachableDsn, {"cdr", "show", "call-1"});
+    EXPECT_EQ(down.exitCode, 1);
+    EXPECT_THAT(down.err, HasSubstr("database unreachable"));
+}
+
 TEST_F(Swctl, CdrQueryJsonHasExactlyTheSpecColumns)
 {
     auto unanswered = makeRecord(2);

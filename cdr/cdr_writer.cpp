@@ -32,7 +32,7 @@ public:
 
     ~CdrWriterImpl() override { stop(); }
 
-    void submit(CdrRecord&& record) override
+    std::uint64_t submit(CdrRecord&& record) override
     {
         const char* why = nullptr;
         {
@@ -41,11 +41,18 @@ public:
                 queue_.push_back(std::move(record));
                 ++enqueued_;
                 wake_.notify_one();
-                return;
+                return enqueued_;
             }
             why = stopping_ ? "CDR writer stopped" : "CDR queue full";
         }
         spoolDirectly(std::move(record), why);
+        return 0;
+    }
+
+    std::uint64_t deliveredCount() const override
+    {
+        std::lock_guard lock(mutex_);
+        return delivered_;
     }
 
     void flush() override

@@ -4,6 +4,7 @@
 #include "cdr/cdr_record.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,8 +46,12 @@ struct CdrWriterConfig {
 class CdrWriter {
 public:
     virtual ~CdrWriter() = default;
-    /// Hands one CDR over. Never blocks on I/O of the database. Thread: any.
-    virtual void submit(CdrRecord&& record) = 0;
+    /// Hands one CDR over. Never blocks on I/O of the database. Returns its ticket: it is
+    /// delivered (in the sink or the spool) once deliveredCount() reaches the ticket; 0 when
+    /// it was spooled at once (already durable, or lost with an error logged). Thread: any.
+    virtual std::uint64_t submit(CdrRecord&& record) = 0;
+    /// How many queued CDRs are in the sink or the spool so far (in submit order).
+    virtual std::uint64_t deliveredCount() const = 0;
     /// Blocks until every CDR submitted so far is in the sink or durably in the spool.
     /// Thread: any but the writer's.
     virtual void flush() = 0;

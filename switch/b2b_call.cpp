@@ -166,6 +166,7 @@ void B2bCall::start()
         return;
     }
     manager_.stack().respond(aInvite_, reply(100, "Trying"));
+    manager_.journalProgress(cdr_, false);
     if (params_->earlyHangup.count() > 0) {
         earlyHangupTimer_ = after(setupMono_ + params_->earlyHangup, &B2bCall::onEarlyHangup, 0);
     }
@@ -554,6 +555,7 @@ void B2bCall::onInviteResponse(const SipResponse& resp)
     session(Leg::B).timer = acceptAsUac(resp.timer);
     session(Leg::B).allowsUpdate = resp.timer.allowsUpdate;
     session(Leg::A).timer = aSession_.leg;
+    manager_.journalProgress(cdr_, true);  // billed from here on, crash or not
     auto answer = relayOf(resp);
     answer.timer = aSession_.answer;
     manager_.stack().respond(aInvite_, answer);
@@ -737,6 +739,7 @@ void B2bCall::answerAckArrived(const SipRequest& ack)
     manager_.stack().ack(attempt_->dialog, attempt_->invite, ack.contentType, ack.body);
     noteSdp(Leg::A, ack.body);
     finishAttempt(200, "answered");
+    manager_.journalProgress(cdr_, true);  // with the answered attempt in the chain
     transition(State::Confirmed);
     armSession(Leg::A);
     armSession(Leg::B);

@@ -23,6 +23,53 @@ CallManager::CallManager(SipStack& stack, const common::Clock& clock,
 CallManager::~CallManager()
 {
     calls_.clear();
+    if (journalTimer_ != 0) {
+        timers_.cancel(journalTimer_);
+    }
+}
+
+void CallManager::setJournal(cdr::CallJournal* journal)
+{
+    journal_ = journal;
+    if (journalTimer_ != 0) {
+        timers_.cancel(journalTimer_);
+        journalTimer_ = 0;
+    }
+    if (journal_ != nullptr) {
+        journalTimer_ = timers_.schedule(clock_.monotonicNow() + kJournalBeat,
+                                         [this] { onJournalBeat(); });
+    }
+}
+
+void CallManager::onJournalBeat()
+{
+    if (!calls_.empty()) {
+        journal_->beat(clock_.systemNow());
+    }
+    journalTimer_ = timers_.schedule(clock_.monotonicNow() + kJournalBeat,
+                                     [this] { onJournalBeat(); });
+}
+
+void CallManager::journalProgress(const cdr::CdrRecord& partial, bool answered)
+{
+    if (journal_ == nullptr) {
+        return;
+    }
+    if (answered) {
+        journal_->answered(partial);
+    } else {
+        journal_->started(partial);
+    }
+}
+
+void CallManager::emitCdr(cdr::CdrRecord&& record)
+{
+    if (journal_ == nullptr) {
+        cdrSink_(std::move(record));
+        return;
+    }
+    // Journalled first: a crash right after still finds the final CDR.
+    journal_->ended(record, [&] { return cdrSink_(std::move(record)); });
 }
 
 void CallManager::setRoutingTable(std::shared_ptr<const routing::RoutingTable> table)

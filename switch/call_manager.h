@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "cdr/call_journal.h"
 #include "cdr/cdr_record.h"
 #include "common/clock.h"
 #include "common/params.h"
@@ -34,7 +35,8 @@ struct CallManagerConfig {
 /// sip-loop, so nothing is locked. Thread: sip-loop (every public method).
 class CallManager final : public SipEvents {
 public:
-    using CdrSink = std::function<void(cdr::CdrRecord&&)>;
+    /// Hands a finished CDR to the writer; returns its ticket (CdrWriter::submit).
+    using CdrSink = std::function<std::uint64_t(cdr::CdrRecord&&)>;
 
     CallManager(SipStack& stack, const common::Clock& clock, common::TimerService& timers,
                 CdrSink cdrSink, CallManagerConfig config);
@@ -77,7 +79,13 @@ public:
     std::mt19937_64& random() { return random_; }
     /// Seeds the weighted choice (tests); otherwise it is seeded from std::random_device.
     void seedRandom(std::uint64_t seed) { random_.seed(seed); }
-    void emitCdr(cdr::CdrRecord&& record) { cdrSink_(std::move(record)); }
+    /// Crash journal (issue 5 §3): calls in progress are journalled at start and answer, and
+    /// a heartbeat every kJournalBeat; a final CDR is journalled before it goes to the writer.
+    /// nullptr (the default) journals nothing.
+    void setJournal(cdr::CallJournal* journal);
+    static constexpr auto kJournalBeat = std::chrono::seconds(2);
+    void journalProgress(const cdr::CdrRecord& partial, bool answered);
+    void emitCdr(cdr::CdrRecord&& record);
     void bindServerTxn(ServerTxnId txn, B2bCall* call) { serverTxns_[txn] = call; }
     void bindClientTxn(ClientTxnId txn, B2bCall* call) { clientTxns_[txn] = call; }
     void bindDialog(DialogId dialog, B2bCall* call, Leg leg) { dialogs_[dialog] = {call, leg}; }
@@ -98,6 +106,7 @@ private:
         Leg leg;
     };
     void reapIfDone(B2bCall* call);
+    void onJournalBeat();
     void respondSimple(ServerTxnId txn, int code, const std::string& reason);
 
     SipStack& stack_;
@@ -116,6 +125,8 @@ private:
     routing::GatewayLoad load_;
     std::mt19937_64 random_{std::random_device{}()};
     GatewayProber prober_{stack_, clock_, timers_, health_};
+    cdr::CallJournal* journal_ = nullptr;
+    common::TimerId journalTimer_ = 0;
     std::unordered_map<B2bCall*, std::unique_ptr<B2bCall>> calls_;
     std::unordered_map<ServerTxnId, B2bCall*> serverTxns_;
     std::unordered_map<ClientTxnId, B2bCall*> clientTxns_;

@@ -3,6 +3,7 @@
 // embedded cluster), builds the routing snapshot, the CDR writer and the SIP runtime, and runs
 // the sip-loop on the main thread until SIGTERM/SIGINT.
 
+#include "cdr/call_journal.h"
 #include "cdr/cdr_writer.h"
 #include "cdr/embedded_postgres.h"
 #include "cdr/provisioning_watcher.h"
@@ -168,11 +169,27 @@ int run(const Options& opt)
     writerConfig.spoolDir = opt.spool.empty() ? opt.stateDir + "/spool" : opt.spool;
     auto writer = ss::cdr::makeCdrWriter(ss::cdr::makePgCdrSink(dsn), writerConfig);
 
+    // Crash recovery (issue 5 §3): what the last run's journal holds is written again before
+    // a new journal replaces it — ended calls as they ended (the database ignores the ones it
+    // has), calls that were in progress as switch/switch_restart at their last heartbeat.
+    const auto recovered = ss::cdr::CallJournal::recover(writerConfig.spoolDir);
+    for (auto record : recovered) {
+        writer->submit(std::move(record));
+    }
+    if (!recovered.empty()) {
+        writer->flush();
+        log->warn("crash recovery: {} CDRs from the last run's journal written or spooled",
+                  recovered.size());
+    }
+    auto journal = std::make_unique<ss::cdr::CallJournal>(
+        writerConfig.spoolDir, [&writer] { return writer->deliveredCount(); });
+
     ss::sig::SofiaRuntime runtime(ss::sig::parseListenPoints(opt.sip), clock);
     ss::sig::CallManager calls(
         runtime.stack(), clock, runtime.timers(),
-        [&writer](ss::cdr::CdrRecord&& record) { writer->submit(std::move(record)); },
+        [&writer](ss::cdr::CdrRecord&& record) { return writer->submit(std::move(record)); },
         {opt.node.empty() ? hostName() : opt.node});
+    calls.setJournal(journal.get());
     apply(runtime, calls, ss::routing::RoutingTable::build(provisioning));  // before any SIP
     runtime.setEvents(&calls);
 
@@ -234,6 +251,11 @@ int run(const Options& opt)
     pthread_kill(signals.native_handle(), SIGUSR2);
     signals.join();
     writer->stop();
+    // Every call ended and every CDR is in the database or the spool: nothing to recover.
+    calls.setJournal(nullptr);
+    const std::string journalPath = journal->path();
+    journal.reset();
+    std::filesystem::remove(journalPath);
     log->info("stopped; every CDR is written or spooled");
     return 0;
 }

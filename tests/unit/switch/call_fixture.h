@@ -31,7 +31,10 @@ class CallManagerTest : public ::testing::Test {
 protected:
     CallManagerTest()
         : timers_(clock_),
-          manager_(stack_, clock_, timers_, [this](CdrRecord&& r) { cdrs_.push_back(r); },
+          manager_(stack_, clock_, timers_, [this](CdrRecord&& r) {
+                       cdrs_.push_back(r);
+                       return std::uint64_t{0};
+                   },
                    {"node-a"})
     {
         ss::common::Provisioning p;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "common/params.h"
 
+#include "common/text.h"
+
 #include <charconv>
 #include <cmath>
-#include <sstream>
 
 namespace ss::common {
 
@@ -70,24 +71,17 @@ std::optional<long> parseTenths(const std::string& text)
 
 std::optional<std::vector<long>> parseList(const std::string& text)
 {
+    const auto items = splitList(text);
+    if (items.empty() || items.size() > 10) {
+        return std::nullopt;
+    }
     std::vector<long> out;
-    std::stringstream in(text);
-    std::string item;
-    while (std::getline(in, item, ',')) {
-        while (!item.empty() && item.front() == ' ') {
-            item.erase(item.begin());
-        }
-        while (!item.empty() && item.back() == ' ') {
-            item.pop_back();
-        }
+    for (const auto& item : items) {
         auto tenths = parseTenths(item);
         if (!tenths || *tenths < 1 || *tenths > 600) {
-            return std::nullopt;
+            return std::nullopt;  // an empty item (`1,,2`, `1,`) included
         }
         out.push_back(*tenths);
-    }
-    if (out.empty() || out.size() > 10 || (!text.empty() && text.back() == ',')) {
-        return std::nullopt;
     }
     return out;
 }

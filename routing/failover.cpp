@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "routing/failover.h"
 
+#include "common/text.h"
+
 #include <arpa/inet.h>
 
 #include <charconv>
@@ -33,22 +35,10 @@ bool entryMatches(int code, std::string_view entry)
 
 bool codeInList(int code, std::string_view list)
 {
-    while (!list.empty()) {
-        const auto comma = list.find(',');
-        auto entry = list.substr(0, comma);
-        while (!entry.empty() && entry.front() == ' ') {
-            entry.remove_prefix(1);
-        }
-        while (!entry.empty() && entry.back() == ' ') {
-            entry.remove_suffix(1);
-        }
+    for (const auto& entry : common::splitList(list)) {
         if (entryMatches(code, entry)) {
             return true;
         }
-        if (comma == std::string_view::npos) {
-            break;
-        }
-        list.remove_prefix(comma + 1);
     }
     return false;
 }

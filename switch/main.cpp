@@ -199,10 +199,11 @@ int run(const Options& opt)
     ss::cdr::ProvisioningWatcher watcher(
         dsn,
         [&](ss::common::Provisioning provisioning) {
-            install(runtime, calls, std::move(provisioning));
+            // Counted before the snapshot moves to the sip-loop.
             log->info("provisioning reloaded: {} gateways, {} routes, {} parameters set",
                       provisioning.gateways.size(), provisioning.routes.size(),
                       provisioning.params.size());
+            install(runtime, calls, std::move(provisioning));
         },
         [&](const std::string& error) { log->warn("provisioning watcher: {}", error); });
 

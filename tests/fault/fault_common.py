@@ -1,0 +1,323 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Shared pieces of the fault tests (CTest label `fault`): a private PostgreSQL cluster, a
+softswitchd started and restarted on the same spool, SIPp instances and their logs.
+
+Process, port and psql helpers are imported from tests/sipp/run_case.py (not copied, not
+changed). Python 3 standard library only.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "sipp"))
+# tests/sipp/run_case.py (owned by the sipp tests; imported, never changed here).
+from run_case import (CaseFailure, Deadline, Proc, dsn_with_dbname, free_port,  # noqa: E402
+                      port_bound, psql, tail)
+
+SKIP = 77
+PGBIN = "/usr/lib/postgresql/15/bin"
+
+
+class TestFailure(Exception):
+    pass
+
+
+def log(msg):
+    print(f"[fault {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def parse_args(name, doc):
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--softswitchd", required=True)
+    ap.add_argument("--swctl", required=True)
+    ap.add_argument("--schema-dir", required=True)
+    ap.add_argument("--scenarios", required=True, help="tests/sipp/scenarios")
+    ap.add_argument("--fault-scenarios", default=os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("--artifacts", default=os.path.join(os.getcwd(), "artifacts"))
+    ap.add_argument("--sipp", default=shutil.which("sipp") or "sipp")
+    args = ap.parse_args()
+    args.artifacts = os.path.abspath(args.artifacts)
+    args.name = name
+    return args
+
+
+def prerequisites(name, need_pgbin):
+    """None when the test can run, else its exit status: SKIP (77) without SS_TEST_PG_URL
+    outside CI (the tests/sipp convention), 1 in CI or when a tool is missing."""
+    if not os.environ.get("SS_TEST_PG_URL"):
+        if os.environ.get("CI"):
+            print(f"FAIL fault.{name}: SS_TEST_PG_URL is not set and CI is; the fault tests "
+                  f"need PostgreSQL 15 (run them with: bash packaging/test.sh -L fault)",
+                  flush=True)
+            return 1
+        print("*" * 78 + f"\n*** SKIP fault.{name}: SS_TEST_PG_URL is not set. These fault "
+              f"tests need\n*** PostgreSQL 15; bash packaging/test.sh starts one.\n" + "*" * 78,
+              flush=True)
+        return SKIP
+    tools = ["sipp", "psql"] + ([f"{PGBIN}/initdb", f"{PGBIN}/pg_ctl"] if need_pgbin else [])
+    for tool in tools:
+        if shutil.which(tool) is None:
+            print(f"FAIL fault.{name}: {tool} not found (bash packaging/install-deps.sh)",
+                  flush=True)
+            return 1
+    return None
+
+
+class PrivatePg:
+    """A PostgreSQL 15 cluster of this test alone (initdb in a mktemp dir, a free port, socket
+    in the temp dir, 127.0.0.1 only), run as the `postgres` OS user when we are root. Stopped
+    and started by its own pg_ctl and data dir; never the shared SS_TEST_PG_URL cluster."""
+
+    def __init__(self, log_dir):
+        self.tmp = tempfile.mkdtemp(prefix="ss-fault-pg.")  # short: unix socket path limit
+        os.chmod(self.tmp, 0o755)
+        self.data = os.path.join(self.tmp, "data")
+        # The server log lives in the temp dir (the postgres user may not reach the build
+        # tree); destroy() copies it to `log_dir`.
+        self.log_path = os.path.join(self.tmp, "postgres.log")
+        self.log_dir = log_dir
+        self.as_pg = []
+        if os.geteuid() == 0:
+            # PostgreSQL refuses to run as root.
+            shutil.chown(self.tmp, "postgres", "postgres")
+            self.as_pg = ["runuser", "-u", "postgres", "--"]
+        self.port = free_port(["tcp"])
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.initialised = False
+
+    def _run(self, argv, timeout):
+        proc = subprocess.run(self.as_pg + argv, capture_output=True, text=True,
+                              timeout=timeout)
+        if proc.returncode != 0:
+            raise TestFailure(f"{' '.join(argv)}: exit {proc.returncode}\n{proc.stdout}"
+                              f"{proc.stderr}\n--- postgres.log ---\n{tail(self.log_path, 30)}")
+        return proc
+
+    def init(self):
+        self._run([f"{PGBIN}/initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
+                   "-E", "UTF8", "--no-locale"], timeout=60)
+        self.initialised = True
+
+    def start(self, timeout=30):
+        t0 = time.monotonic()
+        self._run([f"{PGBIN}/pg_ctl", "-D", self.data, "-l", self.log_path, "-w",
+                   "-t", str(int(timeout)),
+                   "-o", f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1 "
+                         f"-c fsync=off -c full_page_writes=off -c max_connections=100",
+                   "start"], timeout=timeout + 10)
+        log(f"PostgreSQL (private) up on 127.0.0.1:{self.port} in "
+            f"{time.monotonic() - t0:.2f} s")
+
+    def stop(self, timeout=30):
+        t0 = time.monotonic()
+        self._run([f"{PGBIN}/pg_ctl", "-D", self.data, "-m", "fast", "-w",
+                   "-t", str(int(timeout)), "stop"], timeout=timeout + 10)
+        log(f"PostgreSQL (private) stopped (-m fast) in {time.monotonic() - t0:.2f} s")
+
+    def running(self):
+        return os.path.exists(os.path.join(self.data, "postmaster.pid"))
+
+    def destroy(self):
+        """Stops the cluster if it runs (by its data dir) and removes the temp dir."""
+        try:
+            if self.initialised and self.running():
+                self.stop()
+        except (TestFailure, subprocess.TimeoutExpired) as e:
+            log(f"warning: could not stop the private cluster: {e}")
+        if os.path.exists(self.log_path):
+            shutil.copy(self.log_path, os.path.join(self.log_dir, "postgres.log"))
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Harness:
+    """Processes, logs and provisioning of one fault test. Every process is started here and
+    signalled only by its PID (run_case.Proc)."""
+
+    def __init__(self, args, deadline_s):
+        self.args = args
+        self.deadline = Deadline(deadline_s)
+        self.dir = os.path.join(args.artifacts, args.name)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        self.spool = os.path.join(self.dir, "spool")
+        os.makedirs(self.spool)
+        self.procs = []
+        self.dsn = None
+        self.db_name = None  # a database this test created on a shared cluster (to drop)
+        self.env = dict(os.environ)
+        self.env["SOFTSWITCH_SCHEMA_DIR"] = args.schema_dir
+        self.env.pop("SOFTSWITCH_DB", None)
+        self.checks = 0
+
+    def check(self, cond, what):
+        self.checks += 1
+        if not cond:
+            raise TestFailure(what)
+
+    def spawn(self, name, argv, env=None):
+        p = Proc(name, argv, os.path.join(self.dir, f"{name}.out"), self.dir, env)
+        self.procs.append(p)
+        return p
+
+    def swctl(self, *argv):
+        cmd = [self.args.swctl, "--db", self.dsn, *argv]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env,
+                              timeout=self.deadline.bound(30))
+        with open(os.path.join(self.dir, "swctl.log"), "a") as f:
+            f.write(f"$ {' '.join(cmd)}\n[exit {proc.returncode}]\n{proc.stdout}{proc.stderr}\n")
+        if proc.returncode != 0:
+            raise TestFailure(f"swctl {' '.join(argv)}: exit {proc.returncode}\n{proc.stdout}"
+                              f"{proc.stderr}")
+        return proc
+
+    def sql(self, query, timeout=10):
+        try:
+            return psql(self.dsn, query, timeout=timeout)
+        except CaseFailure as e:
+            raise TestFailure(str(e))
+
+    def provision(self, uas_port):
+        self.swctl("db", "migrate")
+        self.swctl("gateway", "add", "orig1", "--role", "origination", "--host", "127.0.0.1")
+        self.swctl("gateway", "add", "term1", "--role", "termination", "--host",
+                   f"127.0.0.1:{uas_port}", "--transport", "udp")
+        self.swctl("route", "add", "--prefix", "1555", "--gateway", "term1", "--priority", "10")
+
+    def sipp_logs(self, tag):
+        return ["-trace_err", "-error_file", os.path.join(self.dir, f"{tag}_errors.log"),
+                "-trace_msg", "-message_file", os.path.join(self.dir, f"{tag}_messages.log"),
+                "-trace_screen", "-screen_file", os.path.join(self.dir, f"{tag}_screen.log"),
+                "-trace_stat", "-stf", os.path.join(self.dir, f"{tag}_stat.csv"), "-fd", "1"]
+
+    def start_uas(self, scenario, calls, timeout_s):
+        """A SIPp UAS (termination gateway term1) on a free port; waits until it is bound."""
+        for attempt in range(3):
+            port = free_port(["udp"])
+            argv = [self.args.sipp, "-sf", scenario, "-i", "127.0.0.1", "-bind_local",
+                    "-p", str(port), "-t", "u1", "-nostdin", "-m", str(calls),
+                    "-timeout", f"{int(timeout_s)}s", *self.sipp_logs("uas")]
+            proc = self.spawn("uas", argv)
+            while proc.running() and not port_bound("udp", "127.0.0.1", port):
+                if self.deadline.left() <= 0:
+                    raise TestFailure("deadline passed waiting for the UAS to bind")
+                time.sleep(0.02)
+            if proc.running():
+                log(f"UAS ({os.path.basename(scenario)}) on udp 127.0.0.1:{port}")
+                return proc, port
+            log(f"UAS exited at start ({proc.popen.returncode}), attempt {attempt + 1}:\n"
+                f"{tail(proc.log_path, 10)}")
+            self.procs.remove(proc)
+        raise TestFailure("the SIPp UAS would not start")
+
+    def start_uac(self, scenario, target, rate, calls, limit, timeout_s):
+        """A SIPp UAC placing `calls` calls at `rate` per second (at most `limit` at once) to
+        `target`; `timeout_s` bounds its whole run (SIPp -timeout)."""
+        port = free_port(["udp"])
+        argv = [self.args.sipp, "-sf", scenario, "-s", "15551234567", target,
+                "-i", "127.0.0.1", "-bind_local", "-p", str(port), "-t", "u1", "-nostdin",
+                "-r", str(rate), "-rp", "1000", "-m", str(calls), "-l", str(limit),
+                "-timeout", f"{int(timeout_s)}s", *self.sipp_logs("uac")]
+        return self.spawn("uac", argv)
+
+    def start_daemon(self, node, sip, tag="softswitchd"):
+        """softswitchd on `sip` (e.g. udp:127.0.0.1:0); waits for its ready file. Returns
+        (Proc, {ready file keys})."""
+        ready = os.path.join(self.dir, f"{tag}.ready")
+        if os.path.exists(ready):
+            os.unlink(ready)
+        argv = [self.args.softswitchd, "--db", self.dsn, "--sip", sip, "--node", node,
+                "--spool", self.spool, "--state-dir", os.path.join(self.dir, "state"),
+                "--log-level", "debug", "--ready-file", ready, "--drain-seconds", "5"]
+        proc = self.spawn(tag, argv, env=self.env)
+        while not os.path.exists(ready):
+            if not proc.running():
+                raise TestFailure(f"{tag} exited ({proc.popen.returncode}) before it was "
+                                  f"ready:\n{tail(proc.log_path, 30)}")
+            if self.deadline.left() <= 0:
+                raise TestFailure(f"deadline passed waiting for the {tag} ready file")
+            time.sleep(0.02)
+        info = {}
+        # The ready file may be caught mid-write: read until it has the pid line.
+        for _ in range(100):
+            with open(ready) as f:
+                info = dict(line.strip().split("=", 1) for line in f if "=" in line)
+            if "pid" in info and "sip.udp" in info:
+                break
+            time.sleep(0.02)
+        log(f"{tag} ready: {info}")
+        self.check(info.get("pid") == str(proc.pid),
+                   f"ready file pid {info.get('pid')} is not the daemon's pid {proc.pid}")
+        return proc, info
+
+    def cdr_count(self):
+        return int(self.sql("SELECT count(*) FROM cdr"))
+
+    def cleanup(self):
+        for p in reversed(self.procs):
+            if p.running():
+                p.stop(signal.SIGTERM, grace=3)
+            elif not p.logf.closed:
+                p.logf.close()
+
+    def report_failure(self):
+        print("=" * 100, flush=True)
+        print(f"FAILED fault.{self.args.name}; artifacts in {self.dir}", flush=True)
+        for name in ("softswitchd.out", "softswitchd2.out"):
+            path = os.path.join(self.dir, name)
+            if os.path.exists(path):
+                print(f"--- {name} (last 60 lines) ---\n{tail(path, 60)}", flush=True)
+        for name in ("uac_errors.log", "uas_errors.log"):
+            path = os.path.join(self.dir, name)
+            if os.path.exists(path):
+                print(f"--- {name} (last 20 lines) ---\n{tail(path, 20)}", flush=True)
+
+
+def sipp_final_stats(path):
+    """The last row of a SIPp -trace_stat file (-stf) as {column: value}."""
+    with open(path) as f:
+        rows = [line.rstrip("\n").split(";") for line in f if line.strip()]
+    if len(rows) < 2:
+        raise TestFailure(f"SIPp statistics file {path} has no data row")
+    return dict(zip(rows[0], rows[-1]))
+
+
+def sipp_messages(path):
+    """Every message of a SIPp -trace_msg log: (epoch seconds, 'sent'|'received', first line,
+    Call-ID, CSeq method), in log order."""
+    with open(path, errors="replace") as f:
+        text = f.read()
+    out = []
+    for chunk in text.split("----------------------------------------------- ")[1:]:
+        stamp, _, rest = chunk.partition("\n")
+        what, _, msg = rest.partition("\n")
+        direction = "received" if "received" in what else "sent" if "sent" in what else ""
+        if not direction:
+            continue
+        stamp = stamp.strip()
+        t = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + float("0" + stamp[19:])
+        lines = [line.strip() for line in msg.strip("\r\n").splitlines()]
+        first = lines[0] if lines else ""
+        call_id = cseq = ""
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            k = k.strip().lower()
+            if k in ("call-id", "i") and not call_id:
+                call_id = v.strip()
+            elif k == "cseq" and not cseq:
+                cseq = v.strip().split(" ")[-1]
+            elif not line:
+                break
+        out.append((t, direction, first, call_id, cseq))
+    return out
+
+
+def daemon_log_lines(path, needle):
+    with open(path, errors="replace") as f:
+        return [line.rstrip("\n") for line in f if needle in line]

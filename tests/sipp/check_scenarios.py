@@ -29,6 +29,8 @@ GOOD = [
     ("uas_prack", "uac_prack"),
     ("uas_prack", "uac_prack_retransmit"),
     ("uas_answer_ring3", "uac_call"),
+    ("uas_unavailable_480", "uac_expect_480"),
+    ("uas_reinvite_retry", "uac_reinvite_retry"),  # the UAC plays the switch's resend
 ]
 # (uas, uac, which side must fail): the scenarios really check what they claim.
 BAD = [
@@ -37,6 +39,9 @@ BAD = [
     ("uas_answer_bye", "uac_call", "any"),      # both hang up after 1 s: whoever is second
                                                 # gets a BYE it does not expect
     ("uas_answer", "uac_reinvite", "uas"),      # a re-INVITE the UAS does not expect
+    ("uas_unavailable", "uac_expect_408", "uac"),  # 503 is not the 408 expected
+    ("uas_reinvite_retry", "uac_reinvite", "uac"),  # the re-INVITE gets the 503, not a 200
+    ("uas_reinvite_retry", "uac_reinvite_fast_retry", "uas"),  # resent after 200 ms: too soon
 ]
 
 

@@ -6,9 +6,11 @@ One case = one manifest in tests/sipp/cases/NAME.json. For each case this script
   1. creates a fresh PostgreSQL database (random name) on the cluster given by SS_TEST_PG_URL
      and runs `swctl db migrate` on it;
   2. starts the UAS SIPp instances (the termination gateways) on free 127.0.0.1 ports and waits
-     until their sockets are bound;
+     until their sockets are bound (or, instead of SIPp, a silent UDP sink or a refused TCP
+     port);
   3. provisions gateways and routes with swctl (before the daemon starts: it loads them once);
-  4. starts softswitchd on OS-assigned ports and waits for its ready file;
+  4. starts softswitchd on OS-assigned ports and waits for its ready file (then any PUBLISH
+     steps and waits for requests at silent gateways);
   5. runs the UAC SIPp against the switch and checks its exit code (the scenario encodes the
      expected final response and the SDP it must see);
   6. polls the cdr/cdr_attempt rows until present and checks them against the manifest, and
@@ -104,7 +106,13 @@ SELECT coalesce(json_agg(row_to_json(t) ORDER BY t.id), '[]'::json) FROM (
          (c.answer_at IS NULL OR c.end_at >= c.answer_at) AS x_end_after_answer,
          (SELECT coalesce(json_agg(row_to_json(a) ORDER BY a.seq), '[]'::json)
             FROM (SELECT a0.*, (extract(epoch FROM a0.ended_at - a0.started_at) * 1000)::bigint
-                             AS x_duration_ms
+                             AS x_duration_ms,
+                         (extract(epoch FROM a0.started_at - c.setup_at) * 1000)::bigint
+                             AS x_since_setup_ms,
+                         (extract(epoch FROM a0.started_at - lag(a0.started_at)
+                             OVER (ORDER BY a0.seq)) * 1000)::bigint AS x_since_prev_start_ms,
+                         (extract(epoch FROM a0.started_at - lag(a0.ended_at)
+                             OVER (ORDER BY a0.seq)) * 1000)::bigint AS x_since_prev_end_ms
                     FROM cdr_attempt a0 WHERE a0.cdr_id = c.id) a) AS x_attempts
   FROM cdr c) t
 """
@@ -304,9 +312,35 @@ class SilentSink:
     def invites(self):
         return [r for r in self.requests if r[1] == "INVITE"]
 
+    def transactions(self, method):
+        """The distinct (Call-ID, branch) of the `method` requests received so far, in arrival
+        order: one per transaction, retransmissions folded."""
+        out = []
+        for _, m, call_id, branch in list(self.requests):
+            if m == method and (call_id, branch) not in out:
+                out.append((call_id, branch))
+        return out
+
     def stop(self):
         self.stopping = True
         self.thread.join(2)
+        self.sock.close()
+
+
+class RefusedPort:
+    """A TCP address where nothing listens: a socket bound to a free 127.0.0.1 port but never
+    listening, so a connect() there is refused at once (RST) and, as the port stays bound for
+    the whole case, nothing else can take it meanwhile."""
+
+    def __init__(self, name):
+        self.name = name
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+
+    def stop(self):
+        self.stopping = True
         self.sock.close()
 
 
@@ -326,7 +360,8 @@ class Case:
         self.db_name = None
         self.admin_url = os.environ.get("SS_TEST_PG_URL", "")
         self.dsn = None
-        self.uac_ip = manifest["uac"].get("source_ip", "127.0.0.1")
+        first_uac = manifest["uacs"][0] if "uacs" in manifest else manifest["uac"]
+        self.uac_ip = first_uac.get("source_ip", "127.0.0.1")
         self.env = dict(os.environ)
         self.env["SOFTSWITCH_SCHEMA_DIR"] = args.schema_dir
         self.env.pop("SOFTSWITCH_DB", None)
@@ -365,8 +400,8 @@ class Case:
         log(f"database {self.db_name}")
         self.swctl("db", "migrate")
 
-    def sipp_common(self, tag):
-        return ["-nostdin", "-m", "1",
+    def sipp_common(self, tag, calls=1):
+        return ["-nostdin", "-m", str(calls),
                 "-trace_err", "-error_file", os.path.join(self.dir, f"{tag}_errors.log"),
                 "-trace_msg", "-message_file", os.path.join(self.dir, f"{tag}_messages.log"),
                 "-trace_screen", "-screen_file", os.path.join(self.dir, f"{tag}_screen.log"),
@@ -393,6 +428,12 @@ class Case:
                                   "transport": "udp", "spec": spec}
                 log(f"UAS {name} (silent sink) on udp 127.0.0.1:{sink.port}")
                 continue
+            if spec.get("kind") == "refused":
+                refused = RefusedPort(name)
+                self.uas[name] = {"proc": None, "refused": refused, "port": refused.port,
+                                  "transport": "tcp", "spec": spec}
+                log(f"UAS {name} (refused): tcp 127.0.0.1:{refused.port}, bound, not listening")
+                continue
             self.start_sipp_uas(name, spec)
 
     def start_sipp_uas(self, name, spec, fixed_port=None):
@@ -405,7 +446,7 @@ class Case:
                     "-i", "127.0.0.1", "-bind_local", "-p", str(port),
                     "-t", "t1" if transport == "tcp" else "u1",
                     "-timeout", f"{int(self.deadline.left())}s", "-timeout_error",
-                    *self.sipp_common(f"uas_{name}")]
+                    *self.sipp_common(f"uas_{name}", max(1, spec.get("expect_calls", 1)))]
             proc = self.spawn(f"uas_{name}", argv)
             while proc.running() and not port_bound(transport, "127.0.0.1", port):
                 self.deadline.check(f"waiting for UAS {name} to bind {transport}/{port}")
@@ -429,12 +470,17 @@ class Case:
                 argv += ["--host", gw["host"]]
                 if "transport" in gw:
                     argv += ["--transport", gw["transport"]]
+            for key in ("capacity", "cps", "site"):
+                if key in gw:
+                    argv += [f"--{key}", str(gw[key])]
+            for key, value in gw.get("opts", {}).items():
+                argv += ["--opt", f"{key}={self.expand(str(value))}"]
             self.swctl(*argv)
         for r in self.m.get("routes", []):
             argv = ["route", "add", "--prefix", r["prefix"], "--gateway", r["gateway"]]
-            for key in ("priority", "weight"):
+            for key in ("priority", "weight", "site_order"):
                 if key in r:
-                    argv += [f"--{key}", str(r[key])]
+                    argv += [f"--{key.replace('_', '-')}", str(r[key])]
             self.swctl(*argv)
 
     def start_daemon(self):
@@ -497,28 +543,53 @@ class Case:
 
     def run_uac(self, spec=None, tag="uac"):
         spec = self.m["uac"] if spec is None else spec
+        self.finish_uac(self.start_uac(spec, tag), spec, tag)
+
+    def run_uacs(self):
+        """Manifest `uacs` (instead of `uac`): several UAC SIPp instances at once, each started
+        `start_after_ms` after the case's first (`uac`, `uac2`, ... logs); each must exit as its
+        `expect_exit` says."""
+        specs = self.m["uacs"]
+        t0 = time.monotonic()
+        procs = []
+        for i, spec in enumerate(specs):
+            delay = t0 + spec.get("start_after_ms", 0) / 1000.0 - time.monotonic()
+            time.sleep(self.deadline.bound(max(0.0, delay)))
+            tag = "uac" if i == 0 else f"uac{i + 1}"
+            procs.append((self.start_uac(spec, tag), spec, tag))
+        for proc, spec, tag in procs:
+            self.finish_uac(proc, spec, tag)
+
+    def start_uac(self, spec, tag):
         transport = self.m.get("transport", "udp")
         target = self.ready.get(f"sip.{transport}")
         self.check(target is not None, f"ready file has no sip.{transport} line: {self.ready}")
         ip, port = target.rsplit(":", 1)
         self.check(port != "0", f"ready file reports port 0 for {transport}")
         uac_port = free_port(["udp", "tcp"])
+        calls = spec.get("calls", 1)
         argv = [self.args.sipp, "-sf", os.path.join(self.args.scenarios, spec["scenario"]),
                 "-s", spec.get("callee", "15551234567"), f"{ip}:{port}",
                 "-i", self.uac_ip, "-bind_local", "-p", str(uac_port),
                 "-t", "t1" if transport == "tcp" else "u1",
                 "-timeout", f"{spec.get('timeout_s', 30)}s", "-timeout_error",
-                *self.sipp_common(tag)]
-        uac = self.spawn(tag, argv)
+                *self.sipp_common(tag, calls)]
+        if calls > 1:
+            # -r calls per -rp ms: the calls start this far apart and overlap while they last.
+            argv += ["-r", "1", "-rp", str(spec.get("interval_ms", 200)), "-l", str(calls)]
+        return self.spawn(tag, argv)
+
+    def finish_uac(self, uac, spec, tag):
         rc = uac.wait(self.deadline.bound(spec.get("timeout_s", 30) + 10))
         if rc is None:
             uac.stop(signal.SIGKILL)
-            raise CaseFailure("UAC SIPp did not finish in time")
+            raise CaseFailure(f"UAC SIPp ({tag}) did not finish in time")
         expect = spec.get("expect_exit", 0)
         self.check(rc == expect,
-                   f"UAC SIPp ({spec['scenario']}) exit {rc}, expected {expect} (0 = the call went "
-                   f"exactly as the scenario says, including the expected final response)")
-        log(f"UAC finished: exit {rc} as expected ({spec.get('expect_final', '?')} final)")
+                   f"UAC SIPp {tag} ({spec['scenario']}) exit {rc}, expected {expect} (0 = the "
+                   f"call went exactly as the scenario says, including the expected final "
+                   f"response)")
+        log(f"UAC {tag} finished: exit {rc} as expected ({spec.get('expect_final', '?')} final)")
         if spec.get("expect_responses"):
             self.check_uac_responses(spec["expect_responses"], tag)
 
@@ -586,6 +657,7 @@ class Case:
                     self.check(got is not None and lo <= got <= hi,
                                f"cdr.{field} = {got!r}: expected between {lo} and {hi}")
                 elif op == "in":
+                    arg = [self.expand(a) if isinstance(a, str) else a for a in arg]
                     self.check(got in arg, f"cdr.{field} = {got!r}: expected one of {arg}")
                 elif op == "startswith":
                     arg = self.expand(arg)
@@ -633,7 +705,9 @@ class Case:
                 self.check(field in got_a, f"cdr_attempt has no column {field!r}")
                 self.match_value(f"attempt[{i + 1}].{field}", got_a[field], value)
 
-    def check_swctl_query(self, row):
+    def check_swctl_query(self, row, rows):
+        """`swctl cdr query --callee` lists exactly the calls of `rows` to that callee, and
+        agrees with the database on `row`."""
         proc = self.swctl("cdr", "query", "--callee", row["callee"], "--format", "json")
         try:
             items = json.loads(proc.stdout)
@@ -641,11 +715,12 @@ class Case:
             raise CaseFailure(f"swctl cdr query --format json printed no JSON ({e}):\n"
                               f"{proc.stdout[:2000]}")
         self.check(isinstance(items, list), "swctl cdr query --format json: not a JSON array")
-        ids = [str(i.get("call_id")) for i in items if isinstance(i, dict)]
-        self.check(ids == [row["call_id"]],
+        ids = sorted(str(i.get("call_id")) for i in items if isinstance(i, dict))
+        want_ids = sorted(r["call_id"] for r in rows if r["callee"] == row["callee"])
+        self.check(ids == want_ids,
                    f"swctl cdr query --callee {row['callee']}: call ids {ids}, expected "
-                   f"[{row['call_id']}]")
-        got = items[0]
+                   f"{want_ids}")
+        got = next(i for i in items if str(i.get("call_id")) == row["call_id"])
         for field in ("end_direction", "end_reason", "disposition", "sip_code", "caller"):
             self.check(str(got.get(field)) == str(row[field]),
                        f"swctl cdr query: {field} = {got.get(field)!r}, database has "
@@ -668,6 +743,12 @@ class Case:
         offsets = [round(t - t0, 3) for t, _, _, _ in invites]
         log(f"UAS {name} (silent) got {len(invites)} INVITEs at {offsets} s after the first; "
             f"other requests: {[r[1] for r in sink.requests if r[1] != 'INVITE']}")
+        for method, bounds in spec.get("expect_requests", {}).items():
+            n = len(sink.transactions(method))
+            lo, hi = bounds.get("min", 0), bounds.get("max", float("inf"))
+            log(f"UAS {name} (silent) got {n} {method} transactions")
+            self.check(lo <= n <= hi, f"UAS {name} (silent): {n} {method} transactions "
+                       f"(retransmissions folded), expected {lo} to {hi}")
         want = spec.get("expect_invites_at")
         if want is None:
             return
@@ -692,6 +773,9 @@ class Case:
         for name, u in self.uas.items():
             if "sink" in u:
                 self.check_sink(name, u)
+                continue
+            if "refused" in u:
+                u["refused"].stop()  # nothing to check: a refused connect leaves no trace here
                 continue
             calls = u["spec"].get("expect_calls", 1)
             proc = u["proc"]
@@ -722,10 +806,20 @@ class Case:
         self.provision()
         self.start_daemon()
         self.publish()
-        self.run_uac()
+        self.wait_for_sinks()
+        if "uacs" in self.m:
+            self.run_uacs()
+        else:
+            self.run_uac()
 
         want = self.m.get("cdr")
-        if want is None:
+        if "cdrs" in self.m:
+            self.check_cdrs_in_setup_order(self.m["cdrs"])
+            self.stop_daemon()
+            rows = self.query_cdrs()
+            self.check(len(rows) == len(self.m["cdrs"]), f"after shutdown: {len(rows)} CDRs, "
+                       f"expected exactly {len(self.m['cdrs'])}")
+        elif want is None:
             # No CDR expected: the daemon flushes on SIGTERM, so check after it has stopped.
             self.stop_daemon()
             rows = self.query_cdrs()
@@ -745,6 +839,41 @@ class Case:
                        f"{count}")
         self.finish_uas()
 
+    def wait_for_sinks(self):
+        """Manifest `wait_for`: [{"sink": NAME, "method": "OPTIONS", "transactions": N,
+        "timeout_s": T, "then_s": S}]: before the call, wait (at most T s) until that silent
+        gateway has received N distinct `method` transactions, then S s more."""
+        for step in self.m.get("wait_for", []):
+            sink = self.uas[step["sink"]]["sink"]
+            want = step["transactions"]
+            end = time.monotonic() + self.deadline.bound(step.get("timeout_s", 10))
+            while len(sink.transactions(step["method"])) < want and time.monotonic() < end:
+                time.sleep(0.02)
+            got = len(sink.transactions(step["method"]))
+            self.check(got >= want, f"UAS {step['sink']} (silent): {got} {step['method']} "
+                       f"transactions within {step.get('timeout_s', 10)} s, expected {want}")
+            log(f"UAS {step['sink']} (silent) has received {got} {step['method']} "
+                f"transactions; waiting {step.get('then_s', 0)} s more")
+            time.sleep(self.deadline.bound(step.get("then_s", 0)))
+
+    def check_cdrs_in_setup_order(self, wants):
+        """Manifest `cdrs` (overlapping calls, e.g. a UAC with `calls` > 1): exactly that many
+        CDRs, checked in the order of their setup_at (then id)."""
+        rows = self.wait_cdrs(len(wants))
+        self.check(len(rows) == len(wants), f"expected {len(wants)} CDRs within "
+                   f"{self.m.get('cdr_wait_s', 10)} s, found {len(rows)}")
+        rows = sorted(rows, key=lambda r: (r["setup_at"], r["id"]))
+        for n, (row, want) in enumerate(zip(rows, wants), 1):
+            log(f"cdr #{n} by setup: " + json.dumps({k: v for k, v in row.items()
+                                                     if not k.startswith("x_")}))
+            log(f"cdr_attempt #{n} by setup: " + json.dumps(row["x_attempts"]))
+            try:
+                self.check_cdr(row, want)
+            except CaseFailure as e:
+                raise CaseFailure(f"CDR #{n} (by setup_at): {e}")
+            if self.m.get("check_swctl_query", True):
+                self.check_swctl_query(row, rows)
+
     def check_nth_cdr(self, n, want):
         """Waits for the n-th CDR (rows ordered by id) and checks it against `want`."""
         rows = self.wait_cdrs(n)
@@ -755,7 +884,7 @@ class Case:
         log(f"cdr_attempt #{n}: " + json.dumps(row["x_attempts"]))
         self.check_cdr(row, want)
         if self.m.get("check_swctl_query", True):
-            self.check_swctl_query(row)
+            self.check_swctl_query(row, rows)
 
     def run_second_call(self, second):
         """Manifest `second_call` (after the first call's CDR is checked): `publish` steps,
@@ -791,8 +920,9 @@ class Case:
 
     def cleanup(self):
         for u in self.uas.values():
-            if "sink" in u and not u["sink"].stopping:
-                u["sink"].stop()
+            for kind in ("sink", "refused"):
+                if kind in u and not u[kind].stopping:
+                    u[kind].stop()
         for p in reversed(self.procs):
             if p.running():
                 p.stop(signal.SIGTERM, grace=3)

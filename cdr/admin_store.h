@@ -62,6 +62,57 @@ struct CdrDetail {
     std::vector<CdrAttempt> attempts;  // cdr_attempt rows by seq; times in milliseconds
 };
 
+/// How `swctl cdr stats` groups calls.
+enum class StatsGroup {
+    Gateway,       // term_gateway; calls that reached no gateway under "-"
+    Code,          // the call's final sip_code
+    Reason,        // end_reason
+    EndDirection,  // end_direction
+};
+
+/// `swctl cdr stats`: calls set up in [since, until).
+struct CdrStatsQuery {
+    common::SysTime since{};
+    std::optional<common::SysTime> until;  // none: up to now and beyond
+    StatsGroup by = StatsGroup::Gateway;
+    int topFailures = 5;  // failure pairs listed per group
+};
+
+/// Unanswered calls of a group that ended with one end_reason and sip_code.
+struct FailureCount {
+    std::string endReason;
+    int sipCode = 0;
+    std::int64_t calls = 0;
+};
+
+/// The diagnosis figures of one group of calls. "Answered": answer_at is set.
+/// NER counts the calls the network delivered: answered, or ended by the users' side —
+/// end_reason caller_cancel or timeout_ringing (it rang, nobody answered), or callee_rejected
+/// with sip_code 480, 486, 487, 600 or 603 (unavailable, busy, cancelled, decline).
+struct CdrStatsRow {
+    std::string group;               // see StatsGroup; sip_code as decimal text
+    std::int64_t calls = 0;          // calls in the group (the attempts of ASR)
+    std::int64_t answered = 0;
+    std::int64_t answeredHoldMs = 0;  // sum of hold_ms of the answered calls
+    std::int64_t effective = 0;       // NER numerator (above)
+    // percentile_disc 0.5 / 0.95 of pdd_ms over the calls with ring_at or answer_at set:
+    // the smallest pdd_ms at or below which that share of them lie. nullopt: none rang.
+    std::optional<std::int64_t> pddP50Ms;
+    std::optional<std::int64_t> pddP95Ms;
+    std::vector<FailureCount> failures;  // most frequent first (then by reason, code)
+
+    double asr() const { return calls == 0 ? 0.0 : double(answered) / double(calls); }
+    double ner() const { return calls == 0 ? 0.0 : double(effective) / double(calls); }
+    /// Mean hold time of the answered calls in seconds; nullopt when none was answered.
+    std::optional<double> acdSeconds() const
+    {
+        if (answered == 0) {
+            return std::nullopt;
+        }
+        return double(answeredHoldMs) / double(answered) / 1000.0;
+    }
+};
+
 /// Reads and changes gateways, routes and parameters, and queries CDRs. Each call is one
 /// transaction on a connection of its own, so an AdminStore may live long; writes that the
 /// database refuses change nothing. Errors: DbUnavailable when the database cannot be reached, ConfigError for
@@ -110,6 +161,9 @@ public:
     /// Every CDR with this call id (one per node that handled it; by setup_at, node, id),
     /// each with its `cdr_attempt` rows by seq. Empty when there is none.
     std::vector<CdrDetail> findCdrs(const std::string& callId) const;
+    /// One CdrStatsRow per group that has calls in the range, most calls first (then by
+    /// group). Two aggregate queries on one snapshot.
+    std::vector<CdrStatsRow> cdrStats(const CdrStatsQuery& query) const;
 
 private:
     std::string dsn_;

@@ -37,6 +37,9 @@ const std::vector<ParamSpec> kSpecs = {
      "how long such re-INVITE resending may go on"},
     {"SS_GATEWAY_BLACKLIST_TIME", "600", "0-86400 (s)",
      "how long a gateway address that did not answer stays penalised"},
+    // Not a VOS3000 name: softswitch's own (issue 5), in the same table and namespace.
+    {"SS_CDR_RETENTION_DAYS", "0", "0 (keep forever) or 1-3650 (days)",
+     "daily CDR partitions older than this are dropped"},
 };
 
 std::optional<long> parseInt(const std::string& text)
@@ -120,6 +123,7 @@ bool valid(const std::string& name, const std::string& value)
         {"SS_SIP_RETRY_AFTER_RELIABLE_TRANSPORT_ERROR", 1, 34000, true},
         {"SS_SIP_INVITE_RETRY_TIMEOUT", 1, 34, true},
         {"SS_GATEWAY_BLACKLIST_TIME", 0, 86400, false},
+        {"SS_CDR_RETENTION_DAYS", 1, 3650, true},
     };
     for (const auto& r : kRanges) {
         if (name == r.name) {
@@ -259,6 +263,7 @@ SwitchParams SwitchParams::fromStored(const std::map<std::string, std::string>& 
     const long retryTimeout = integer("SS_SIP_INVITE_RETRY_TIMEOUT");
     p.inviteRetryTimeout = seconds(retryTimeout == 0 ? 32 : retryTimeout);
     p.blacklistTime = seconds(integer("SS_GATEWAY_BLACKLIST_TIME"));
+    p.cdrRetentionDays = static_cast<int>(integer("SS_CDR_RETENTION_DAYS"));
     return p;
 }
 

@@ -59,6 +59,7 @@ struct SwitchParams {
     std::chrono::milliseconds retryAfterTransportError{0};  // 0 = off
     std::chrono::seconds inviteRetryTimeout{32};             // 0 in the table means 32
     std::chrono::seconds blacklistTime{600};
+    int cdrRetentionDays = 0;  // SS_CDR_RETENTION_DAYS, 0 = keep forever
 
     /// The retransmission waits actually used: the first SEND_RETRY entries of the list.
     std::vector<std::chrono::milliseconds> resendSchedule() const;

@@ -20,7 +20,9 @@ namespace {
 using nlohmann::json;
 
 // The batch travels as one jsonb array. The data-modifying CTE inserts the calls, skipping
-// (node, call_id) pairs already stored, then the attempts of the calls actually inserted, and
+// calls already stored (the unique key is (node, call_id, setup_at): `cdr` is partitioned by
+// setup_at, schema/0003, and a replay carries the same setup_at), then the attempts of the
+// calls actually inserted, with their call's setup_at (the attempts' partition key), and
 // returns how many calls were new. Every column is named on both sides.
 constexpr const char* kInsertSql = R"SQL(
 WITH input AS (
@@ -42,12 +44,12 @@ WITH input AS (
            pdd_ms, hold_ms, end_direction, end_reason, disposition, sip_code,
            sip_reason, q850_cause
     FROM input
-    ON CONFLICT (node, call_id) DO NOTHING
-    RETURNING id, node, call_id
+    ON CONFLICT (node, call_id, setup_at) DO NOTHING
+    RETURNING id, node, call_id, setup_at
 ), inserted_attempts AS (
-    INSERT INTO cdr_attempt (cdr_id, seq, gateway, addr, transport, started_at, ended_at,
-                             sip_code, outcome)
-    SELECT i.id, a.seq, a.gateway, a.addr, a.transport, a.started_at, a.ended_at,
+    INSERT INTO cdr_attempt (cdr_id, setup_at, seq, gateway, addr, transport, started_at,
+                             ended_at, sip_code, outcome)
+    SELECT i.id, i.setup_at, a.seq, a.gateway, a.addr, a.transport, a.started_at, a.ended_at,
            a.sip_code, a.outcome
     FROM inserted i
     JOIN input r ON r.node = i.node AND r.call_id = i.call_id

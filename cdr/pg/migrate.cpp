@@ -2,6 +2,7 @@
 // Versioned, forward-only schema migrations (schema/NNNN_description.sql).
 
 #include "cdr/cdr_log.h"
+#include "cdr/errors.h"
 #include "cdr/pg/pg_util.h"
 #include "cdr/store.h"
 #include "common/config_error.h"
@@ -21,7 +22,7 @@ namespace ss::cdr {
 namespace {
 
 // The highest numbered file in schema/. tests/unit/cdr checks the two agree.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // pg_advisory_lock key serialising concurrent `migrate` runs ("ssmigr" in ASCII).
 constexpr std::int64_t kMigrateLockKey = 0x73736d696772;
@@ -96,7 +97,57 @@ void apply(pqxx::connection& conn, const Migration& m)
     cdrLog()->info("applied schema migration {}", m.file);
 }
 
+// A DROP or CREATE of a partition needs an exclusive lock on the parent; waiting behind a
+// long query would queue every CDR insert behind the maintenance. Fail instead, retry later.
+constexpr const char* kMaintenanceLockTimeout = "SET LOCAL lock_timeout = '5s'";
+
+void checkRange(const std::string& field, int value, int max)
+{
+    if (value < 0 || value > max) {
+        throw invalidValue(field, std::to_string(value),
+                           "an integer from 0 to " + std::to_string(max));
+    }
+}
+
 }  // namespace
+
+PartitionMaintenance maintainPartitions(const std::string& dsn, int daysAhead, int retentionDays)
+{
+    checkRange("--days-ahead", daysAhead, kMaxPartitionDaysAhead);
+    checkRange("--retention-days", retentionDays, kMaxRetentionDays);
+    pg::requireExpectedSchema(pg::readSchemaVersion(dsn));
+    try {
+        pqxx::connection conn(dsn);
+        pqxx::work txn(conn);
+        txn.exec0(kMaintenanceLockTimeout);
+        PartitionMaintenance out;
+        out.retentionDays = retentionDays;
+        for (const auto& row : txn.exec_params(
+                 "SELECT p FROM cdr_ensure_partitions((now() AT TIME ZONE 'UTC')::date, "
+                 "(now() AT TIME ZONE 'UTC')::date + $1::integer) p",
+                 daysAhead)) {
+            out.created.push_back(row[0].as<std::string>());
+        }
+        for (const auto& row : txn.exec_params(
+                 "SELECT relation, rows_deleted FROM cdr_drop_partitions($1::integer)",
+                 retentionDays)) {
+            if (row[1].is_null()) {
+                out.dropped.push_back(row[0].as<std::string>());
+            } else if (row[0].as<std::string>() == "cdr_default") {
+                out.defaultRowsDeleted = row[1].as<std::int64_t>();
+            }
+        }
+        txn.commit();
+        if (!out.created.empty() || !out.dropped.empty() || out.defaultRowsDeleted > 0) {
+            cdrLog()->info("CDR partitions: {} created, {} dropped, {} old rows deleted from "
+                           "cdr_default",
+                           out.created.size(), out.dropped.size(), out.defaultRowsDeleted);
+        }
+        return out;
+    } catch (...) {
+        pg::rethrowDbError("CDR partition maintenance");
+    }
+}
 
 int expectedSchemaVersion() { return kSchemaVersion; }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// swctl cdr query | show
+// swctl cdr query | show | stats
 
 #include "cdr/errors.h"
 #include "cdr/time_format.h"
@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdio>
 #include <iostream>
 
 namespace ss::swctl {
@@ -33,6 +35,14 @@ struct QueryOptions {
 
 struct ShowOptions {
     std::string callId;
+    std::string format;
+};
+
+struct StatsOptions {
+    std::string since = "-24h";
+    std::string until;
+    std::string by = "gateway";
+    std::string top = "5";
     std::string format;
 };
 
@@ -250,6 +260,125 @@ int showCommand(Context& ctx, const ShowOptions& o)
     return 0;
 }
 
+cdr::StatsGroup parseStatsGroup(const std::string& text)
+{
+    const std::vector<std::pair<std::string, cdr::StatsGroup>> groups = {
+        {"gateway", cdr::StatsGroup::Gateway},
+        {"code", cdr::StatsGroup::Code},
+        {"reason", cdr::StatsGroup::Reason},
+        {"end-direction", cdr::StatsGroup::EndDirection}};
+    for (const auto& [name, group] : groups) {
+        if (text == name) {
+            return group;
+        }
+    }
+    throw cdr::invalidValue("--by", text, "gateway, code, reason or end-direction");
+}
+
+// `value` rounded to `decimals` places, as a JSON number (63.25 -> 63.3 with 1).
+double rounded(double value, int decimals)
+{
+    const double scale = std::pow(10.0, decimals);
+    return std::round(value * scale) / scale;
+}
+
+std::string fixed(double value, int decimals)
+{
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", decimals, value);
+    return text;
+}
+
+std::string optionalCell(const std::optional<std::int64_t>& value)
+{
+    return value ? std::to_string(*value) : std::string("-");
+}
+
+// `reason/code:count` pairs, most frequent first.
+std::string failureText(const std::vector<cdr::FailureCount>& failures, const char* separator)
+{
+    std::string out;
+    for (const auto& f : failures) {
+        out += (out.empty() ? "" : separator) + f.endReason + "/" + std::to_string(f.sipCode) +
+               ":" + std::to_string(f.calls);
+    }
+    return out;
+}
+
+Json statsJson(const cdr::CdrStatsRow& r)
+{
+    auto failures = Json::array();
+    for (const auto& f : r.failures) {
+        failures.push_back(
+            {{"end_reason", f.endReason}, {"sip_code", f.sipCode}, {"calls", f.calls}});
+    }
+    const auto acd = r.acdSeconds();
+    const auto optional = [](const std::optional<std::int64_t>& v) {
+        return v ? Json(*v) : Json(nullptr);
+    };
+    return {{"group", r.group},
+            {"calls", r.calls},
+            {"answered", r.answered},
+            {"asr", rounded(r.asr(), 4)},
+            {"acd_s", acd ? Json(rounded(*acd, 1)) : Json(nullptr)},
+            {"ner", rounded(r.ner(), 4)},
+            {"pdd_p50_ms", optional(r.pddP50Ms)},
+            {"pdd_p95_ms", optional(r.pddP95Ms)},
+            {"failures", std::move(failures)}};
+}
+
+int statsCommand(Context& ctx, const StatsOptions& o)
+{
+    const common::SystemClock clock;
+    const auto now = clock.systemNow();
+    const std::string format = outputFormat(ctx, o.format);
+    cdr::CdrStatsQuery query;
+    query.since = parseTime("--since", o.since, now);
+    if (!o.until.empty()) {
+        query.until = parseTime("--until", o.until, now);
+    }
+    query.by = parseStatsGroup(o.by);
+    query.topFailures = parseInt("--top", o.top, 0, 100);
+    const auto rows = ctx.store().cdrStats(query);
+    if (format == "json") {
+        auto groups = Json::array();
+        for (const auto& r : rows) {
+            groups.push_back(statsJson(r));
+        }
+        printJson({{"by", o.by},
+                   {"since", cdr::formatIsoMillis(query.since)},
+                   {"until", query.until ? Json(cdr::formatIsoMillis(*query.until)) : Json()},
+                   {"groups", std::move(groups)}});
+        return 0;
+    }
+    std::vector<Row> cells;
+    for (const auto& r : rows) {
+        const auto acd = r.acdSeconds();
+        const bool csv = format == "csv";
+        cells.push_back({r.group, std::to_string(r.calls), std::to_string(r.answered),
+                         csv ? fixed(r.asr(), 4) : fixed(r.asr() * 100, 1) + "%",
+                         acd ? fixed(*acd, 1) : (csv ? "" : "-"),
+                         csv ? fixed(r.ner(), 4) : fixed(r.ner() * 100, 1) + "%",
+                         csv && !r.pddP50Ms ? "" : optionalCell(r.pddP50Ms),
+                         csv && !r.pddP95Ms ? "" : optionalCell(r.pddP95Ms),
+                         failureText(r.failures, csv ? ";" : ", ")});
+    }
+    if (format == "csv") {
+        printCsv({"group", "calls", "answered", "asr", "acd_s", "ner", "pdd_p50_ms", "pdd_p95_ms",
+                  "failures"},
+                 cells);
+        return 0;
+    }
+    std::string group = o.by;
+    std::transform(group.begin(), group.end(), group.begin(), [](unsigned char c) {
+        return c == '-' ? '_' : static_cast<char>(std::toupper(c));
+    });
+    printTable({group, "CALLS", "ANSWERED", "ASR", "ACD_S", "NER", "PDD_P50_MS", "PDD_P95_MS",
+                "FAILURES"},
+               cells);
+    return 0;
+}
+
 }  // namespace
 
 void addCdrCommands(CLI::App& app, Context& ctx)
@@ -278,6 +407,28 @@ void addCdrCommands(CLI::App& app, Context& ctx)
     show->add_option("--format", so->format, "table | json | csv (default table)");
     show->callback([&ctx, so] {
         ctx.action = [&ctx, so] { return showCommand(ctx, *so); };
+    });
+
+    auto st = std::make_shared<StatsOptions>();
+    auto* stats = cdrCmd->add_subcommand(
+        "stats",
+        "Per group of calls set up in [--since, --until): CALLS (the attempts of ASR), "
+        "ANSWERED, ASR = answered / calls, ACD = mean hold time of the answered calls (s), "
+        "NER = (answered + calls ended by the users' side: end_reason caller_cancel or "
+        "timeout_ringing, or callee_rejected with SIP 480, 486, 487, 600 or 603) / calls, "
+        "PDD p50/p95 = percentile_disc of pdd_ms over the calls that rang or were answered, "
+        "and the most frequent end_reason/sip_code pairs of the unanswered calls");
+    stats->add_option("--since", st->since, "Calls set up at or after T (ISO-8601 or -1h, -2d)")
+        ->capture_default_str();
+    stats->add_option("--until", st->until, "Calls set up before T (default: no end)");
+    stats->add_option("--by", st->by,
+                      "gateway (termination gateway; none: -) | code | reason | end-direction")
+        ->capture_default_str();
+    stats->add_option("--top", st->top, "Failure pairs listed per group, 0-100")
+        ->capture_default_str();
+    stats->add_option("--format", st->format, "table | json | csv (default table)");
+    stats->callback([&ctx, st] {
+        ctx.action = [&ctx, st] { return statsCommand(ctx, *st); };
     });
 }
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "cdr/admin_store.h"
 #include "cdr/errors.h"
 #include "cdr/store.h"
 #include "pg_fixture.h"
@@ -129,6 +130,72 @@ TEST_F(Migrate, FromVersionOneAddsSiteOrderKeepingRoutesAndIsIdempotent)
     EXPECT_EQ(scalar("SELECT string_agg(coalesce(sip_code::text, 'null'), ',' ORDER BY seq) "
                      "FROM cdr_attempt"),
               "null,503");
+}
+
+TEST_F(Migrate, FromVersionTwoPartitionsTheCdrsKeepingEveryRowAndId)
+{
+    SchemaUpTo v2(2);
+    ASSERT_EQ(cdr::migrate(dsn_, v2.path()), 2);
+    sql("INSERT INTO cdr (node, call_id, caller, term_gateway, attempts, setup_at, ring_at, "
+        "answer_at, end_at, pdd_ms, hold_ms, end_direction, end_reason, disposition, sip_code) "
+        "VALUES ('n', 'c1', '4930', 'term1', 2, '2026-01-01 10:00:00.123+00', "
+        "'2026-01-01 10:00:01.123+00', '2026-01-01 10:00:02.123+00', "
+        "'2026-01-01 10:01:02.123+00', 1000, 60000, 'caller', 'caller_bye', 'recv_bye', 200), "
+        "('n', 'c2', '4940', 'term2', 1, '2026-03-05 23:59:59.999+00', NULL, NULL, "
+        "'2026-03-06 00:00:09.999+00', 0, 0, 'switch', 'all_gateways_failed', 'send_refuse', "
+        "503)");
+    sql("INSERT INTO cdr_attempt (cdr_id, seq, gateway, addr, transport, started_at, ended_at, "
+        "sip_code, outcome) SELECT id, s, 'term' || s, '', 'udp', setup_at, end_at, "
+        "CASE s WHEN 1 THEN NULL ELSE 200 END, CASE s WHEN 1 THEN 'timeout_invite' ELSE "
+        "'answered' END FROM cdr, generate_series(1, attempts) s");
+    const auto ids = scalar("SELECT string_agg(call_id || '=' || id, ',' ORDER BY id) FROM cdr");
+
+    ASSERT_EQ(cdr::migrate(dsn_, SS_SCHEMA_DIR), cdr::expectedSchemaVersion());
+    EXPECT_EQ(cdr::expectedSchemaVersion(), 3);
+    EXPECT_EQ(scalar("SELECT name FROM schema_version WHERE version = 3"),
+              "0003_cdr_partitions.sql");
+    EXPECT_EQ(scalar("SELECT string_agg(relkind::text, ',' ORDER BY relname) FROM pg_class "
+                     "WHERE relname IN ('cdr', 'cdr_attempt')"),
+              "p,p");
+    EXPECT_EQ(scalar("SELECT to_regclass('cdr_v2') IS NULL AND to_regclass('cdr_attempt_v2') "
+                     "IS NULL"),
+              "t");
+    // Every row kept with its id, each in its day's partition; attempts carry the call's
+    // setup_at and their NULL codes.
+    EXPECT_EQ(scalar("SELECT string_agg(call_id || '=' || id, ',' ORDER BY id) FROM cdr"), ids);
+    EXPECT_EQ(scalar("SELECT string_agg(call_id || ':' || tableoid::regclass, ',' ORDER BY id) "
+                     "FROM cdr"),
+              "c1:cdr_p20260101,c2:cdr_p20260305");
+    EXPECT_EQ(scalar("SELECT string_agg(c.call_id || '#' || a.seq || ':' || "
+                     "a.tableoid::regclass || ':' || coalesce(a.sip_code::text, 'null'), ',' "
+                     "ORDER BY c.id, a.seq) FROM cdr_attempt a JOIN cdr c ON c.id = a.cdr_id "
+                     "AND c.setup_at = a.setup_at"),
+              "c1#1:cdr_attempt_p20260101:null,c1#2:cdr_attempt_p20260101:200,"
+              "c2#1:cdr_attempt_p20260305:null");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr WHERE written_at IS NOT NULL"), "2");
+
+    // The queries read them as before.
+    cdr::AdminStore store(dsn_);
+    const auto c1 = store.findCdrs("c1");
+    ASSERT_EQ(c1.size(), 1u);
+    EXPECT_EQ(c1[0].cdr.holdMs, 60000);
+    ASSERT_EQ(c1[0].attempts.size(), 2u);
+    EXPECT_EQ(c1[0].attempts[0].sipCode, 0);  // NULL: no final response
+    EXPECT_EQ(c1[0].attempts[1].outcome, "answered");
+    cdr::CdrQuery q;
+    q.callerPrefix = "494";
+    const auto rows = store.queryCdrs(q);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].callId, "c2");
+    // New CDRs get ids after the old ones; a replay is still a duplicate.
+    auto sink = cdr::makePgCdrSink(dsn_);
+    ASSERT_TRUE(sink->write({makeRecord(1)}).empty());
+    ASSERT_TRUE(sink->write({makeRecord(1)}).empty());
+    EXPECT_EQ(scalar("SELECT id > (SELECT max(id) FROM cdr WHERE node = 'n') FROM cdr "
+                     "WHERE call_id = 'call-1'"),
+              "t");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr"), "3");
+    EXPECT_NO_THROW(cdr::loadProvisioning(dsn_));
 }
 
 TEST_F(Migrate, TheSchemaRefusesMalformedSiteOrders)

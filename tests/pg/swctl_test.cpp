@@ -494,7 +494,7 @@ protected:
 TEST_F(SwctlParam, ListShowsEveryParameterWithItsDefaultAndAllowedValues)
 {
     const auto list = runJson({"param", "list"});
-    ASSERT_EQ(list.size(), 15u);
+    ASSERT_EQ(list.size(), 16u);  // SPEC §2 and SS_CDR_RETENTION_DAYS
     EXPECT_EQ(list[0].at("name"), "SS_SIP_RESEND_INTERVAL");  // SPEC order
     const auto p = param("SS_SIP_TIMEOUT_INVITE");
     EXPECT_EQ(p.at("value"), "10");

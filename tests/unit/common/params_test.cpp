@@ -67,6 +67,18 @@ TEST(Params, ZeroMeansOffOnlyWhereTheSpecSaysSo)
     EXPECT_TRUE(validateParam("SS_SIP_ENABLE_100REL", "yes"));
 }
 
+TEST(Params, CdrRetentionIsZeroForeverOrUpToTenYearsOfDays)
+{
+    EXPECT_EQ(ss::common::SwitchParams::fromStored({}).cdrRetentionDays, 0);
+    EXPECT_FALSE(validateParam("SS_CDR_RETENTION_DAYS", "0"));
+    EXPECT_FALSE(validateParam("SS_CDR_RETENTION_DAYS", "3650"));
+    EXPECT_TRUE(validateParam("SS_CDR_RETENTION_DAYS", "3651"));
+    EXPECT_TRUE(validateParam("SS_CDR_RETENTION_DAYS", "-1"));
+    EXPECT_EQ(ss::common::SwitchParams::fromStored({{"SS_CDR_RETENTION_DAYS", "90"}})
+                  .cdrRetentionDays,
+              90);
+}
+
 TEST(Params, SendRetryBelowTheListLengthShortensTheSchedule)
 {
     auto p = SwitchParams::fromStored({{"SS_SIP_RESEND_INTERVAL", "1,1,1,1"},

@@ -6,6 +6,7 @@
 #include "cdr/call_journal.h"
 #include "cdr/cdr_writer.h"
 #include "cdr/embedded_postgres.h"
+#include "cdr/partition_maintainer.h"
 #include "cdr/provisioning_watcher.h"
 #include "cdr/store.h"
 #include "common/clock.h"
@@ -181,6 +182,8 @@ int run(const Options& opt)
         log->warn("crash recovery: {} CDRs from the last run's journal written or spooled",
                   recovered.size());
     }
+    // Daily CDR partitions ahead, and SS_CDR_RETENTION_DAYS, every hour (schema/0003).
+    ss::cdr::PartitionMaintainer partitions(dsn, std::chrono::hours(1));
     auto journal = std::make_unique<ss::cdr::CallJournal>(
         writerConfig.spoolDir, [&writer] { return writer->deliveredCount(); });
 
@@ -249,6 +252,7 @@ int run(const Options& opt)
     runtime.run();
 
     watcher.stop();
+    partitions.stop();
     pthread_kill(signals.native_handle(), SIGUSR2);
     signals.join();
     writer->stop();

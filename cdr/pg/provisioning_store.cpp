@@ -5,6 +5,7 @@
 #include "cdr/errors.h"
 #include "cdr/pg/pg_util.h"
 #include "cdr/store.h"
+#include "common/text.h"
 #include "common/params.h"
 
 #include <pqxx/pqxx>
@@ -48,25 +49,6 @@ common::GatewayConfig toGateway(const pqxx::row& row)
     return gw;
 }
 
-// route.site_order: comma-separated site names (the schema's CHECK keeps out empty ones);
-// "" is no ordering.
-std::vector<std::string> splitSiteOrder(const std::string& text)
-{
-    std::vector<std::string> out;
-    if (text.empty()) {
-        return out;
-    }
-    std::size_t start = 0;
-    for (;;) {
-        const auto comma = text.find(',', start);
-        out.push_back(text.substr(start, comma - start));
-        if (comma == std::string::npos) {
-            return out;
-        }
-        start = comma + 1;
-    }
-}
-
 std::string joinSiteOrder(const std::vector<std::string>& sites)
 {
     std::string out;
@@ -84,7 +66,7 @@ common::RouteConfig toRoute(const pqxx::row& row)
     route.gateway = row[2].as<std::string>();
     route.priority = row[3].as<int>();
     route.weight = row[4].as<int>();
-    route.siteOrder = splitSiteOrder(row[5].as<std::string>());
+    route.siteOrder = common::splitList(row[5].as<std::string>());  // "" = no order
     return route;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "switch/swctl/validate.h"
 
+#include "common/text.h"
+
 #include "cdr/errors.h"
 
 #include <arpa/inet.h>
@@ -94,19 +96,15 @@ void checkOptionsPing(const std::string& field, const std::string& value)
 void checkFailoverCodes(const std::string& field, const std::string& value)
 {
     static const std::regex kCode(R"(^([3-6][0-9][0-9]|[3-6]xx)$)");
-    std::size_t start = 0;
-    for (;;) {
-        const auto comma = value.find(',', start);
-        const auto item = value.substr(start, comma - start);
-        if (!std::regex_match(item, kCode)) {
-            throw invalidValue(field, value,
-                               "a comma-separated list of SIP codes 300-699 or classes such as "
-                               "5xx (e.g. 408,480,5xx)");
-        }
-        if (comma == std::string::npos) {
-            return;
-        }
-        start = comma + 1;
+    const auto items = common::splitList(value);
+    const bool valid =
+        !items.empty() && std::all_of(items.begin(), items.end(), [](const std::string& item) {
+            return std::regex_match(item, kCode);
+        });
+    if (!valid) {
+        throw invalidValue(field, value,
+                           "a comma-separated list of SIP codes 300-699 or classes such as "
+                           "5xx (e.g. 408,480,5xx)");
     }
 }
 
@@ -138,13 +136,7 @@ std::vector<std::string> parseSiteOrder(const std::string& field, const std::str
         "comma-separated site names such as east,west, each 1 to 64 characters from A-Z a-z "
         "0-9 _ . - and named once";
     std::vector<std::string> sites;
-    if (text.empty()) {
-        return sites;
-    }
-    std::size_t start = 0;
-    for (;;) {
-        const auto comma = text.find(',', start);
-        const auto site = text.substr(start, comma - start);
+    for (const auto& site : common::splitList(text)) {
         try {
             parseName(field, site);
         } catch (const cdr::ValidationError&) {
@@ -157,11 +149,8 @@ std::vector<std::string> parseSiteOrder(const std::string& field, const std::str
             throw invalidValue(field, text, expected + " (\"" + site + "\" is named twice)");
         }
         sites.push_back(site);
-        if (comma == std::string::npos) {
-            return sites;
-        }
-        start = comma + 1;
     }
+    return sites;
 }
 
 int parseInt(const std::string& field, const std::string& text, int min, int max)

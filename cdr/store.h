@@ -7,6 +7,7 @@
 #include "cdr/cdr_writer.h"
 #include "common/provisioning.h"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,7 +30,12 @@ inline constexpr const char* kProvisioningChannel = "provisioning";
 /// after failures; throws DbUnavailable / ConfigError when a batch is not stored. Times are
 /// stored truncated to milliseconds. A row the database refuses (e.g. a disposition outside SPEC §4) is skipped,
 /// so it cannot block the CDRs behind it, and returned from write() with the reason.
-std::unique_ptr<CdrSink> makePgCdrSink(const std::string& dsn);
+/// A batch PostgreSQL does not finish within `statementTimeout` (a hung server, a lock held
+/// by a long query) is cancelled and fails like an outage, so its CDRs go to the spool instead
+/// of the writer waiting on it.
+std::unique_ptr<CdrSink> makePgCdrSink(
+    const std::string& dsn,
+    std::chrono::milliseconds statementTimeout = std::chrono::seconds(5));
 
 /// Applies every migration in `schemaDir` (files `NNNN_*.sql`) newer than the database's
 /// version, each in its own transaction, under an advisory lock, recording it in

@@ -121,7 +121,10 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 class PgCdrSink final : public CdrSink {
 public:
-    explicit PgCdrSink(std::string dsn) : dsn_(std::move(dsn)) {}
+    PgCdrSink(std::string dsn, std::chrono::milliseconds statementTimeout)
+        : dsn_(std::move(dsn)), statementTimeout_(statementTimeout)
+    {
+    }
 
     std::vector<RejectedCdr> write(const std::vector<CdrRecord>& batch) override
     {
@@ -141,6 +144,8 @@ private:
     {
         if (!conn_) {
             conn_ = std::make_unique<pqxx::connection>(dsn_);
+            conn_->set_variable("statement_timeout",
+                                std::to_string(statementTimeout_.count()));
             conn_->prepare(kInsertStatement, kInsertSql);
         }
     }
@@ -199,14 +204,16 @@ private:
     }
 
     std::string dsn_;
+    std::chrono::milliseconds statementTimeout_;
     std::unique_ptr<pqxx::connection> conn_;
 };
 
 }  // namespace
 
-std::unique_ptr<CdrSink> makePgCdrSink(const std::string& dsn)
+std::unique_ptr<CdrSink> makePgCdrSink(const std::string& dsn,
+                                       std::chrono::milliseconds statementTimeout)
 {
-    return std::make_unique<PgCdrSink>(dsn);
+    return std::make_unique<PgCdrSink>(dsn, statementTimeout);
 }
 
 }  // namespace ss::cdr

@@ -6,6 +6,7 @@
 #include "pg_fixture.h"
 
 #include <gmock/gmock.h>
+#include <pqxx/pqxx>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -186,6 +187,24 @@ TEST_F(PgCdrSink, ReconnectsAfterTheConnectionIsKilled)
         // The batch that meets the dead connection may fail; the next one reconnects.
         sink_->write({makeRecord(2)});
     }
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr"), "2");
+}
+
+TEST_F(PgCdrSink, ABatchTheDatabaseSitsOnFailsAfterTheStatementTimeout)
+{
+    auto sink = cdr::makePgCdrSink(dsn_, 300ms);
+    sink->write({makeRecord(1)});  // connected
+    // Another session holds the table, as a long maintenance job or a hung server would.
+    pqxx::connection other(dsn_);
+    pqxx::work lock(other);
+    lock.exec0("LOCK TABLE cdr IN ACCESS EXCLUSIVE MODE");
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_THROW(sink->write({makeRecord(2)}), ConfigError);  // → the writer spools it
+    const auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(waited, 300ms);
+    EXPECT_LT(waited, 3s);
+    lock.abort();
+    sink->write({makeRecord(2)});
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr"), "2");
 }
 

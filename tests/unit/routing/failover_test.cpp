@@ -43,3 +43,21 @@ TEST(Failover, CodeListsAcceptClassesAndSpaces)
     EXPECT_FALSE(codeInList(503, "50"));
     EXPECT_FALSE(codeInList(503, ""));
 }
+
+TEST(Failover, RetryDestinationIsAnIpWithAnOptionalPortDefaulting5060)
+{
+    using ss::routing::parseRetryDestination;
+    using Dest = std::pair<std::string, std::uint16_t>;
+    EXPECT_EQ(parseRetryDestination("192.0.2.7:8008"), Dest("192.0.2.7", 8008));
+    EXPECT_EQ(parseRetryDestination("192.0.2.7"), Dest("192.0.2.7", 5060));
+    EXPECT_EQ(parseRetryDestination("[2001:db8::7]:5070"), Dest("2001:db8::7", 5070));
+    EXPECT_EQ(parseRetryDestination("2001:db8::7"), Dest("2001:db8::7", 5060));
+    // Seed 000: an invalid port means the default port ...
+    EXPECT_EQ(parseRetryDestination("192.0.2.7:99999"), Dest("192.0.2.7", 5060));
+    EXPECT_EQ(parseRetryDestination("192.0.2.7:x"), Dest("192.0.2.7", 5060));
+    // ... and a missing or invalid address means no retry at all.
+    EXPECT_FALSE(parseRetryDestination(""));
+    EXPECT_FALSE(parseRetryDestination("gw.example.com:5060"));
+    EXPECT_FALSE(parseRetryDestination("192.0.2.300"));
+    EXPECT_FALSE(parseRetryDestination("[2001:db8::7"));
+}

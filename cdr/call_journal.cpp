@@ -172,7 +172,8 @@ CallJournal::CallJournal(const std::string& dir, std::function<std::uint64_t()> 
     : dir_(dir),
       path_(dir + "/" + kFileName),
       delivered_(std::move(delivered)),
-      compactAbove_(compactAbove)
+      compactAbove_(compactAbove),
+      compactAfter_(compactAbove)
 {
     std::filesystem::create_directories(dir_);
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
@@ -256,14 +257,16 @@ void CallJournal::append(const std::string& line)
     }
     size_ += line.size();
     dirty_ = true;
-    wake_.notify_one();
-    if (size_ > compactAbove_) {
-        compactLocked();
+    if (compacting_) {
+        sinceSnapshot_ += line;  // the compacted file must have it too
     }
+    wake_.notify_one();
 }
 
-void CallJournal::compactLocked()
+void CallJournal::compact(std::unique_lock<std::mutex>& lock)
 {
+    // Under the lock: what the compacted file starts with. Lines appended from here on go to
+    // the old file as usual and are copied into the new one before it replaces the old.
     const std::uint64_t delivered = delivered_ ? delivered_() : 0;
     std::erase_if(ended_, [&](const Ended& e) { return e.ticket <= delivered; });
     std::string data;
@@ -274,8 +277,14 @@ void CallJournal::compactLocked()
         data += line;
     }
     data += lastBeat_;
+    compacting_ = true;
+    sinceSnapshot_.clear();
+    lock.unlock();
+
+    // Off the lock (and off the sip-loop): the bulk of the writing and its fdatasync.
     const std::string tmp = path_ + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    std::string error;
     try {
         if (fd < 0) {
             throwErrno("open " + tmp);
@@ -284,20 +293,40 @@ void CallJournal::compactLocked()
         if (::fdatasync(fd) != 0) {
             throwErrno("fdatasync " + tmp);
         }
-        if (::rename(tmp.c_str(), path_.c_str()) != 0) {
-            throwErrno("rename " + tmp);
-        }
     } catch (const std::exception& e) {
+        error = e.what();
+    }
+
+    lock.lock();
+    compacting_ = false;
+    if (error.empty()) {
+        try {
+            writeAll(fd, sinceSnapshot_, tmp);  // small: what came during the write above
+            if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+                throwErrno("rename " + tmp);
+            }
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+    }
+    sinceSnapshot_.clear();
+    if (!error.empty()) {
         if (fd >= 0) {
             ::close(fd);
         }
-        cdrLog()->error("crash journal compaction failed ({}); keeping the long file", e.what());
+        cdrLog()->error("crash journal compaction failed ({}); keeping the long file", error);
+        compactAfter_ = size_ + compactAbove_;  // not again at once
         return;
     }
-    syncDir(dir_);
-    retired_.push_back(fd_);  // the sync thread may be using it right now
+    retired_.push_back(fd_);  // synced and closed below, after the new file is in place
     fd_ = fd;
-    size_ = data.size();
+    struct stat st{};
+    size_ = ::fstat(fd_, &st) == 0 ? static_cast<std::size_t>(st.st_size) : data.size();
+    compactAfter_ = compactAbove_;
+    dirty_ = true;  // the appended tail and the directory entry want a sync
+    lock.unlock();
+    syncDir(dir_);
+    lock.lock();
 }
 
 void CallJournal::syncLoop()
@@ -307,6 +336,9 @@ void CallJournal::syncLoop()
         wake_.wait(lock, [&] { return stopping_ || dirty_ || !retired_.empty(); });
         if (stopping_) {
             break;
+        }
+        if (size_ > compactAfter_) {
+            compact(lock);
         }
         const int fd = fd_;
         std::vector<int> retired;

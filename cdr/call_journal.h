@@ -13,9 +13,9 @@
 // File: `<dir>/calls.journal`, JSON lines (`{"op":"start"|"up"|"end","cdr":{spool record}}`,
 // `{"op":"beat","at_ns":N}`). Appends are plain write(2)s (a killed process loses nothing the
 // kernel has); a background thread fdatasync()s within kSyncEvery of a change, so after a
-// power cut at most that much is lost. The file is compacted in place (rewrite + rename) when
-// it grows past a size: calls in progress and ended CDRs the writer has not delivered yet are
-// kept.
+// power cut at most that much is lost. The sync thread also compacts the file (rewrite +
+// rename, off the sip-loop) when it grows past a size: calls in progress and ended CDRs the
+// writer has not delivered yet are kept.
 
 #include "cdr/cdr_record.h"
 
@@ -64,13 +64,16 @@ public:
 
 private:
     void append(const std::string& line);
-    void compactLocked();
+    /// Rewrites the file with what is still needed; called by the sync thread with `lock`
+    /// held, which it releases while it writes.
+    void compact(std::unique_lock<std::mutex>& lock);
     void syncLoop();
 
     std::string dir_;
     std::string path_;
     std::function<std::uint64_t()> delivered_;
     std::size_t compactAbove_;
+    std::size_t compactAfter_;  // compact when the file passes this (raised after a failure)
 
     mutable std::mutex mutex_;
     int fd_ = -1;
@@ -78,6 +81,8 @@ private:
     bool dirty_ = false;
     bool stopping_ = false;
     std::vector<int> retired_;  // fds replaced by compaction, closed by the sync thread
+    bool compacting_ = false;   // a compaction is writing the new file
+    std::string sinceSnapshot_;  // lines appended meanwhile, for the new file
     std::map<std::string, std::string> open_;  // call id (node + id) -> its latest line
     std::string lastBeat_;                     // the latest beat line
     struct Ended {

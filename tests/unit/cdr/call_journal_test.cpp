@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 using namespace std::chrono_literals;
 using ss::cdr::CallJournal;
@@ -145,6 +146,12 @@ TEST(CallJournal, CompactionKeepsCallsInProgressAndUndeliveredCdrsOnly)
         }
         journal.beat(*longCall.answerAt + 30s);
         EXPECT_EQ(journal.inProgress(), 1u);
+        // The sync thread compacts, off the caller's thread: wait (bounded) until it has.
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (readLines(journal.path()).size() >= 30u &&
+               std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(10ms);
+        }
         EXPECT_LT(readLines(journal.path()).size(), 30u);  // compacted at least once
     }
     const auto cdrs = CallJournal::recover(dir.path());

@@ -279,6 +279,33 @@ class Harness:
                 print(f"--- {name} (last 20 lines) ---\n{tail(path, 20)}", flush=True)
 
 
+def verdict(name, h, body, on_failure=None, cleanup=None):
+    """Runs `body()`, reports FAIL/ERROR (with the harness's logs and `on_failure()`), always
+    cleans up (the harness, then `cleanup()`), and returns the exit status: 0 or 1."""
+    ok = False
+    try:
+        body()
+        ok = True
+    except TestFailure as e:
+        print(f"\nFAIL fault.{name}: {e}", flush=True)
+    except Exception as e:  # a harness or environment error: still clean up and report
+        print(f"\nERROR fault.{name}: {type(e).__name__}: {e}", flush=True)
+        import traceback
+        traceback.print_exc()
+    finally:
+        if not ok:
+            h.report_failure()
+            if on_failure:
+                on_failure()
+        h.cleanup()
+        if cleanup:
+            cleanup()
+    if ok:
+        log(f"PASS fault.{name} ({h.checks} checks)")
+        return 0
+    return 1
+
+
 def sipp_final_stats(path):
     """The last row of a SIPp -trace_stat file (-stf) as {column: value}."""
     with open(path) as f:

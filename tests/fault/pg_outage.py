@@ -177,27 +177,11 @@ def main():
         return status
     h = fc.Harness(args, DEADLINE_S)
     pg = fc.PrivatePg(h.dir)
-    ok = False
-    try:
-        run(args, h, pg)
-        ok = True
-    except fc.TestFailure as e:
-        print(f"\nFAIL fault.{NAME}: {e}", flush=True)
-    except Exception as e:  # a harness or environment error: still clean up and report
-        print(f"\nERROR fault.{NAME}: {type(e).__name__}: {e}", flush=True)
-        import traceback
-        traceback.print_exc()
-    finally:
-        if not ok:
-            h.report_failure()
-            print(f"--- postgres.log (last 20 lines) ---\n{fc.tail(pg.log_path, 20)}",
-                  flush=True)
-        h.cleanup()
-        pg.destroy()
-    if ok:
-        fc.log(f"PASS fault.{NAME} ({h.checks} checks)")
-        return 0
-    return 1
+    return fc.verdict(
+        NAME, h, lambda: run(args, h, pg),
+        on_failure=lambda: print(f"--- postgres.log (last 20 lines) ---\n"
+                                 f"{fc.tail(pg.log_path, 20)}", flush=True),
+        cleanup=pg.destroy)
 
 
 if __name__ == "__main__":

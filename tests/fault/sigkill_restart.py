@@ -229,30 +229,16 @@ def main():
     if status is not None:
         return status
     h = fc.Harness(args, DEADLINE_S)
-    ok = False
-    try:
-        run(args, h)
-        ok = True
-    except fc.TestFailure as e:
-        print(f"\nFAIL fault.{NAME}: {e}", flush=True)
-    except Exception as e:  # a harness or environment error: still clean up and report
-        print(f"\nERROR fault.{NAME}: {type(e).__name__}: {e}", flush=True)
-        import traceback
-        traceback.print_exc()
-    finally:
-        if not ok:
-            h.report_failure()
-        h.cleanup()
+
+    def drop_database():
         if h.db_name:
             try:
                 fc.psql(os.environ["SS_TEST_PG_URL"],
                         f'DROP DATABASE IF EXISTS "{h.db_name}" WITH (FORCE)')
             except Exception as e:  # noqa: BLE001 — clean-up must not hide the verdict
                 fc.log(f"warning: could not drop {h.db_name}: {e}")
-    if ok:
-        fc.log(f"PASS fault.{NAME} ({h.checks} checks)")
-        return 0
-    return 1
+
+    return fc.verdict(NAME, h, lambda: run(args, h), cleanup=drop_database)
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ std::string defaultSchemaDir()
     return SS_INSTALLED_SCHEMA_DIR;
 }
 
-// The retention parameter. Its registry entry (common/params.h) is the lead's; until then it
-// is read here straight from the `param` table, absent = 0 (keep forever).
+// The retention parameter (registered in common/params.cpp, so `swctl param set` validates it;
+// softswitchd's hourly maintenance reads it through SwitchParams). Absent = 0 (keep forever).
 constexpr const char* kRetentionParam = "SS_CDR_RETENTION_DAYS";
 
 struct MaintainOptions {

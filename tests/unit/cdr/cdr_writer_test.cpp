@@ -331,8 +331,14 @@ TEST_F(CdrWriterTest, WhenTheDeadLetterFileFailsTheBatchIsSpooledAndRetried)
     const std::string rejectedPath = dir_.path() + "/rejected.jsonl";
     std::filesystem::create_directory(rejectedPath);  // open() fails: EISDIR
     auto writer = makeWriter();
+    // call-1 and call-2 must travel in one batch: hold the writer inside the sink with call-3
+    // while they are queued, so it cannot take call-1 alone.
+    sink_->set(&SinkState::gateClosed, true);
+    writer->submit(makeRecord(3));
+    ASSERT_TRUE(sink_->waitUntil([&] { return sink_->inWrite; }));
     writer->submit(makeRecord(1));
     writer->submit(makeRecord(2));
+    sink_->set(&SinkState::gateClosed, false);
     writer->flush();  // durable: the refused CDR had nowhere to go, so the batch is spooled
     EXPECT_EQ(spooledIds(), (std::set<std::string>{"call-1", "call-2"}));
 
@@ -350,6 +356,7 @@ TEST_F(CdrWriterTest, WhenTheDeadLetterFileFailsTheBatchIsSpooledAndRetried)
     // call-1 went to the sink more than once; the real sink ignores the repeats.
     EXPECT_GE(sink_->storedIds().count("call-1"), 2u);
     EXPECT_EQ(sink_->storedIds().count("call-2"), 0u);
+    EXPECT_EQ(sink_->storedIds().count("call-3"), 1u);
 }
 
 TEST_F(CdrWriterTest, SubmitAfterStopGoesToTheSpool)

@@ -81,6 +81,7 @@ public:
         std::lock_guard lock(mutex_);
         return queue_.size();
     }
+    std::uint64_t spoolBytes() const override { return spool_.pendingBytes(); }
 
 private:
     void run();

@@ -61,6 +61,8 @@ public:
     virtual void stop() = 0;
     /// CDRs waiting in memory.
     virtual std::size_t queueDepth() const = 0;
+    /// Bytes of CDRs in the spool, waiting for the database.
+    virtual std::uint64_t spoolBytes() const = 0;
 };
 
 /// The standard writer: bounded queue, one writer thread, JSON-lines spool under

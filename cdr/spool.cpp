@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -320,6 +321,15 @@ bool Spool::hasPending() const
 {
     std::lock_guard lock(mutex_);
     return exists(replayPath_) || fileSize(spoolPath_) > 0;
+}
+
+std::uint64_t Spool::pendingBytes() const
+{
+    std::uint64_t bytes = 0;
+    for (const auto* path : {&spoolPath_, &replayPath_}) {
+        bytes += static_cast<std::uint64_t>(std::max<off_t>(fileSize(*path), 0));
+    }
+    return bytes;
 }
 
 std::size_t Spool::replay(CdrSink& sink, std::size_t maxBatch)

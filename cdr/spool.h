@@ -46,6 +46,8 @@ public:
 
     /// True when spooled CDRs wait for replay. Thread: any.
     bool hasPending() const;
+    /// Bytes waiting for replay (spool plus a replay in progress). Thread: any.
+    std::uint64_t pendingBytes() const;
 
     /// Writes every spooled CDR to `sink` in batches of at most `maxBatch`, oldest first, and
     /// removes them from the spool once written; those the sink refuses go to reject().

@@ -60,6 +60,32 @@ const char* toString(B2bCall::State state)
     return "?";
 }
 
+namespace {
+
+const char* liveName(B2bCall::State state)
+{
+    switch (state) {
+    case B2bCall::State::Routing:
+        return "routing";
+    case B2bCall::State::Calling:
+        return "calling";
+    case B2bCall::State::Early:
+        return "early";
+    case B2bCall::State::Answered:
+        return "answered";
+    case B2bCall::State::Confirmed:
+        return "up";
+    case B2bCall::State::Cancelling:
+        return "cancelling";
+    case B2bCall::State::Terminating:
+    case B2bCall::State::Done:
+        return "ending";
+    }
+    return "?";
+}
+
+}  // namespace
+
 B2bCall::B2bCall(CallManager& manager, ServerTxnId invite, SipRequest request,
                  const common::GatewayConfig& origin,
                  std::shared_ptr<const routing::RoutingTable> table,
@@ -92,6 +118,77 @@ common::SysTime B2bCall::now() const
 {
     const auto elapsed = manager_.clock().monotonicNow() - setupMono_;
     return cdr_.setupAt + std::chrono::duration_cast<common::SysTime::duration>(elapsed);
+}
+
+common::LiveCall B2bCall::live(common::MonoTime nowMono, common::SysTime nowSys) const
+{
+    const auto at = [&](common::MonoTime due) {
+        return nowSys + std::chrono::duration_cast<common::SysTime::duration>(due - nowMono);
+    };
+    common::LiveCall call;
+    call.callId = request_.callId;
+    call.caller = cdr_.caller;
+    call.callee = cdr_.callee;
+    call.calleeOut = cdr_.calleeOut;
+    call.state = liveName(state_);
+    call.attempt = static_cast<int>(cdr_.attempts.size()) + (attempt_ && !attempt_->recorded);
+    call.setupAt = cdr_.setupAt;
+    call.ringAt = cdr_.ringAt;
+    call.answerAt = cdr_.answerAt;
+
+    common::LiveLeg a;
+    a.side = "caller";
+    a.gateway = origin_.name;
+    a.addr = cdr_.originAddr;
+    a.transport = common::toString(request_.transport);
+    a.state = call.state;
+    call.legs.push_back(std::move(a));
+    if (attempt_) {
+        common::LiveLeg b;
+        b.side = "callee";
+        b.gateway = attempt_->target.gateway->name;
+        b.addr = attempt_->target.address();
+        b.transport = common::toString(attempt_->target.gateway->transport);
+        std::string phaseTimer;  // SPEC §2 SS_SIP_TIMEOUT_* armed for this phase
+        switch (attempt_->phase) {
+        case Phase::Invite:
+            b.state = "calling";
+            phaseTimer = "timeout_invite";
+            break;
+        case Phase::Trying:
+            b.state = "trying";
+            phaseTimer = "timeout_trying";
+            break;
+        case Phase::Ringing:
+            b.state = "early";
+            phaseTimer = "timeout_ringing";
+            break;
+        case Phase::None:
+            b.state = attempt_->recorded && !cdr_.answerAt ? "failed" : call.state;
+            break;
+        }
+        call.legs.push_back(std::move(b));
+        if (attempt_->phaseTimer != 0 && !phaseTimer.empty()) {
+            call.timers.push_back({std::move(phaseTimer), at(attempt_->phaseDue)});
+        }
+    }
+    if (earlyHangupTimer_ != 0) {
+        call.timers.push_back({"early_hangup", at(earlyHangupDue_)});
+    }
+    for (std::size_t i = 0; i < legs_.size(); ++i) {
+        const LegSession& s = legs_[i];
+        if (s.timerId == 0) {
+            continue;
+        }
+        std::string name = i == 0 ? "caller_" : "callee_";
+        if (!s.timer.active) {
+            name += "keepalive_reinvite";
+        } else {
+            name += s.timer.weRefresh ? "session_refresh" : "session_expiry";
+        }
+        call.timers.push_back({std::move(name), at(s.timerDue)});
+    }
+    return call;
 }
 
 void B2bCall::transition(State to)
@@ -168,7 +265,8 @@ void B2bCall::start()
     manager_.stack().respond(aInvite_, reply(100, "Trying"));
     manager_.journalProgress(cdr_, false);
     if (params_->earlyHangup.count() > 0) {
-        earlyHangupTimer_ = after(setupMono_ + params_->earlyHangup, &B2bCall::onEarlyHangup, 0);
+        earlyHangupDue_ = setupMono_ + params_->earlyHangup;
+        earlyHangupTimer_ = after(earlyHangupDue_, &B2bCall::onEarlyHangup, 0);
     }
     tryNextGateway();
 }
@@ -315,6 +413,7 @@ void B2bCall::onResendTimer(std::uint32_t generation)
     attempt_->resendTimer = 0;
     if (attempt_->copies < attempt_->resend.size()) {
         ++attempt_->copies;
+        manager_.countResend();
         manager_.stack().retransmit(attempt_->invite);
         armResend();
         return;
@@ -353,8 +452,9 @@ void B2bCall::enterPhase(Phase phase)
         cancelTimer(attempt_->resendTimer);
         return;
     }
-    attempt_->phaseTimer = after(manager_.clock().monotonicNow() + limit,
-                                 &B2bCall::onPhaseTimeout, attempt_->generation);
+    attempt_->phaseDue = manager_.clock().monotonicNow() + limit;
+    attempt_->phaseTimer = after(attempt_->phaseDue, &B2bCall::onPhaseTimeout,
+                                 attempt_->generation);
 }
 
 void B2bCall::onPhaseTimeout(std::uint32_t generation)
@@ -421,6 +521,7 @@ void B2bCall::recordAttempt(int code, const std::string& outcome)
     row.outcome = outcome;
     cdr_.attempts.push_back(std::move(row));
     attempt_->recorded = true;
+    manager_.countAttempt(gw.name, outcome);
     // What the address showed of its health (seed 001): silence or a broken connection
     // blacklists it; any response proves it alive.
     const auto address = attempt_->target.address();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cdr/cdr_record.h"
+#include "common/live_state.h"
 #include "common/params.h"
 #include "common/timer_service.h"
 #include "routing/routing_table.h"
@@ -74,6 +75,8 @@ public:
     State state() const { return state_; }
     bool done() const { return state_ == State::Done; }
     const std::string& callId() const { return request_.callId; }
+    /// What the HTTP API shows of this call (`swctl calls`). Thread: sip-loop.
+    common::LiveCall live(common::MonoTime nowMono, common::SysTime nowSys) const;
 
 private:
     /// What the attempt's phase timer is waiting for (SPEC §2 SS_SIP_TIMEOUT_*).
@@ -99,6 +102,7 @@ private:
         std::size_t copies = 0;                         // retransmissions sent
         common::TimerId resendTimer = 0;
         common::TimerId phaseTimer = 0;
+        common::MonoTime phaseDue{};  // when phaseTimer fires (live view)
     };
     /// An in-dialog request relayed from one leg to the other, waiting for its response.
     struct Relay {
@@ -131,6 +135,7 @@ private:
         std::string sdpSent;      // last SDP we sent on this leg
         std::string sdpReceived;  // last SDP this leg sent us
         common::TimerId timerId = 0;  // refresh, expiry or keep-alive
+        common::MonoTime timerDue{};   // when timerId fires (live view)
         ClientTxnId refreshTxn = 0;
         RefreshKind refreshKind = RefreshKind::Session;
     };
@@ -209,6 +214,7 @@ private:
     std::shared_ptr<const common::SwitchParams> params_;  // as when the call started
     std::uint32_t generations_ = 0;
     common::TimerId earlyHangupTimer_ = 0;
+    common::MonoTime earlyHangupDue_{};
     UasSessionDecision aSession_;     // the caller's INVITE, negotiated
     std::uint32_t uacMinSe_ = 90;     // raised by a 422 from the callee side
     bool retried422_ = false;

@@ -47,8 +47,8 @@ void B2bCall::armSession(Leg leg)
     } else {
         return;
     }
-    s.timerId = after(manager_.clock().monotonicNow() + delay, &B2bCall::onLegTimer,
-                      leg == Leg::A ? 0 : 1);
+    s.timerDue = manager_.clock().monotonicNow() + delay;
+    s.timerId = after(s.timerDue, &B2bCall::onLegTimer, leg == Leg::A ? 0 : 1);
 }
 
 void B2bCall::onLegTimer(std::uint32_t legIndex)

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace ss::sig {
@@ -64,6 +65,11 @@ void CallManager::journalProgress(const cdr::CdrRecord& partial, bool answered)
 
 void CallManager::emitCdr(cdr::CdrRecord&& record)
 {
+    ++callsEnded_;
+    ++endReasons_[record.endReason];
+    if (record.answerAt) {
+        ++callsAnswered_;
+    }
     if (journal_ == nullptr) {
         cdrSink_(std::move(record));
         return;
@@ -75,6 +81,7 @@ void CallManager::emitCdr(cdr::CdrRecord&& record)
 void CallManager::setRoutingTable(std::shared_ptr<const routing::RoutingTable> table)
 {
     table_ = std::move(table);
+    ++reloads_;
     if (table_) {
         prober_.configure(*table_);
     }
@@ -109,6 +116,7 @@ void CallManager::onNewInvite(ServerTxnId txn, const SipRequest& req)
     auto call = std::make_unique<B2bCall>(*this, txn, req, *origin, table_, params_);
     B2bCall* raw = call.get();
     calls_.emplace(raw, std::move(call));
+    ++callsOffered_;
     log_->info("[{}] new call {} -> {} from {}", req.callId, req.from.user, req.requestUser,
                origin->name);
     dispatch(raw, [](B2bCall& c) { c.start(); });
@@ -201,6 +209,80 @@ void CallManager::reapIfDone(B2bCall* call)
     if (call->done()) {
         calls_.erase(call);  // ~B2bCall releases its stack objects and unbinds its ids
     }
+}
+
+}  // namespace ss::sig
+
+namespace ss::sig {
+
+void CallManager::countAttempt(const std::string& gateway, const std::string& outcome)
+{
+    auto& c = gatewayCounters_[gateway];
+    ++c.attempts;
+    ++c.outcomes[outcome];
+}
+
+common::LiveState CallManager::liveState() const
+{
+    common::LiveState state;
+    const auto nowMono = clock_.monotonicNow();
+    state.at = clock_.systemNow();
+    state.node = config_.node;
+    state.calls.reserve(calls_.size());
+    for (const auto& [raw, call] : calls_) {
+        state.calls.push_back(call->live(nowMono, state.at));
+    }
+    std::sort(state.calls.begin(), state.calls.end(),
+              [](const common::LiveCall& a, const common::LiveCall& b) {
+                  return a.setupAt < b.setupAt;
+              });
+
+    auto& counters = state.counters;
+    counters.callsOffered = callsOffered_;
+    counters.callsAnswered = callsAnswered_;
+    counters.callsEnded = callsEnded_;
+    counters.endReasons = endReasons_;
+    counters.retransmissions = inviteResends_ + stack_.retransmissions();
+    counters.reloads = reloads_;
+    if (!table_) {
+        return state;
+    }
+    for (const auto& gw : table_->provisioning().gateways) {
+        common::LiveGateway live;
+        live.name = gw.name;
+        live.role = common::toString(gw.role);
+        live.enabled = gw.enabled;
+        live.site = gw.site;
+        live.transport = common::toString(gw.transport);
+        live.published = availability_.usable(gw.name, nowMono);
+        const auto ping = gw.options.find("options-ping");
+        live.probing = ping != gw.options.end() && ping->second != "0";
+        live.activeCalls = load_.active(gw.name);
+        live.capacity = gw.capacity;
+        live.callsLastSecond = load_.callsLastSecond(gw.name, nowMono);
+        live.cpsLimit = gw.cps;
+        if (gw.role == common::GatewayRole::Origination) {
+            counters.callsLastSecond += live.callsLastSecond;
+        } else {
+            for (const auto& addr : table_->addresses(gw)) {
+                common::LiveAddress a;
+                a.addr = addr;
+                a.health = routing::toString(health_.state(addr, nowMono));
+                a.penalty = health_.penalty(addr, nowMono);
+                a.lastError = health_.lastError(addr);
+                if (!a.lastError.empty()) {
+                    live.lastError = a.lastError;
+                }
+                live.addresses.push_back(std::move(a));
+            }
+        }
+        if (const auto it = gatewayCounters_.find(gw.name); it != gatewayCounters_.end()) {
+            live.attempts = it->second.attempts;
+            live.outcomes = it->second.outcomes;
+        }
+        state.gateways.push_back(std::move(live));
+    }
+    return state;
 }
 
 }  // namespace ss::sig

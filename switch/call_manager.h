@@ -4,6 +4,7 @@
 #include "cdr/call_journal.h"
 #include "cdr/cdr_record.h"
 #include "common/clock.h"
+#include "common/live_state.h"
 #include "common/params.h"
 #include "common/timer_service.h"
 #include "routing/routing_table.h"
@@ -16,6 +17,7 @@
 #include "switch/sip_stack.h"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <unordered_map>
@@ -53,6 +55,13 @@ public:
     /// Ends every call from the switch side with `reason` (e.g. shutdown).
     void terminateAll(const std::string& reason);
     std::size_t activeCalls() const { return calls_.size(); }
+    /// A copy of the live calls, gateways with their health and load, and the call counters
+    /// (the HTTP API; the daemon adds the CDR writer's and the stack's figures).
+    common::LiveState liveState() const;
+    /// An attempt ended with `outcome` (cdr_attempt.outcome) at termination gateway `gateway`.
+    void countAttempt(const std::string& gateway, const std::string& outcome);
+    /// One more INVITE copy sent by the switch's own resend schedule (SS_SIP_RESEND_INTERVAL).
+    void countResend() { ++inviteResends_; }
 
     // SipEvents
     void onNewInvite(ServerTxnId txn, const SipRequest& req) override;
@@ -128,6 +137,18 @@ private:
     cdr::CallJournal* journal_ = nullptr;
     common::TimerId journalTimer_ = 0;
     std::unordered_map<B2bCall*, std::unique_ptr<B2bCall>> calls_;
+    // Counters since start (metrics).
+    struct GatewayCounters {
+        std::uint64_t attempts = 0;
+        std::map<std::string, std::uint64_t> outcomes;
+    };
+    std::unordered_map<std::string, GatewayCounters> gatewayCounters_;
+    std::uint64_t callsOffered_ = 0;
+    std::uint64_t callsAnswered_ = 0;
+    std::uint64_t callsEnded_ = 0;
+    std::map<std::string, std::uint64_t> endReasons_;
+    std::uint64_t inviteResends_ = 0;
+    std::uint64_t reloads_ = 0;  // routing snapshots installed, the first one included
     std::unordered_map<ServerTxnId, B2bCall*> serverTxns_;
     std::unordered_map<ClientTxnId, B2bCall*> clientTxns_;
     std::unordered_map<DialogId, DialogRef> dialogs_;

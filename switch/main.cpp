@@ -89,6 +89,7 @@ struct Options {
     std::string readyFile;
     std::string schemaDir;
     int drainSeconds = 30;
+    bool sipTrace = false;
 };
 
 std::string hostName()
@@ -188,6 +189,10 @@ int run(const Options& opt)
         writerConfig.spoolDir, [&writer] { return writer->deliveredCount(); });
 
     ss::sig::SofiaRuntime runtime(ss::sig::parseListenPoints(opt.sip), clock);
+    if (opt.sipTrace) {
+        runtime.enableSipTrace();
+        log->info("--sip-trace: every SIP message is logged (logger siptrace)");
+    }
     ss::sig::CallManager calls(
         runtime.stack(), clock, runtime.timers(),
         [&writer](ss::cdr::CdrRecord&& record) { return writer->submit(std::move(record)); },
@@ -292,6 +297,8 @@ int main(int argc, char** argv)
     app.add_option("--ready-file", opt.readyFile,
                    "Write bound addresses and pid here once ready (for supervisors and tests)");
     app.add_option("--schema-dir", opt.schemaDir, "Migrations for the embedded database");
+    app.add_flag("--sip-trace", opt.sipTrace,
+                 "Log every SIP message sent and received, whole (logger `siptrace`, info)");
     app.add_option("--drain-seconds", opt.drainSeconds,
                    "On SIGTERM, how long active calls may go on before they are ended")
         ->capture_default_str()

@@ -199,6 +199,9 @@ public:
     virtual void releaseClientTxn(ClientTxnId txn) = 0;
     /// Forgets `dialog`; later requests in it are answered 481 by the stack.
     virtual void releaseDialog(DialogId dialog) = 0;
+    /// Requests and responses the stack itself has resent so far (its own retransmission
+    /// timers; the INVITE copies sent through retransmit() are not included).
+    virtual std::uint64_t retransmissions() const { return 0; }
 };
 
 }  // namespace ss::sig

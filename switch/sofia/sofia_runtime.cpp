@@ -16,6 +16,7 @@
 #include <sofia-sip/su_string.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport.h>
+#include <sofia-sip/tport_tag.h>
 
 #include <spdlog/spdlog.h>
 
@@ -43,11 +44,13 @@ namespace {
 struct TxnCtx;
 struct LegCtx;
 struct IrqCtx;
+struct SipTraceLog;
 
 }  // namespace
 
 struct SofiaRuntime::Impl final : SipStack {
     Impl(const std::vector<ListenPoint>& listen, const common::Clock& clock);
+    void enableSipTrace();
     ~Impl() override;
 
     // SipStack
@@ -63,6 +66,7 @@ struct SofiaRuntime::Impl final : SipStack {
     void cancel(ClientTxnId txn) override;
     void releaseClientTxn(ClientTxnId txn) override;
     void releaseDialog(DialogId dialog) override;
+    std::uint64_t retransmissions() const override;
 
     // From the trampolines.
     int onLegRequest(LegCtx* leg, nta_incoming_t* irq, const sip_t* sip);
@@ -83,6 +87,7 @@ struct SofiaRuntime::Impl final : SipStack {
 
     const common::Clock& clock_;
     std::shared_ptr<spdlog::logger> log_ = common::logger("sip");
+    std::unique_ptr<SipTraceLog> sipTrace_;  // --sip-trace
     su_home_t home_[1] = {};
     su_root_t* root_ = nullptr;
     nta_agent_t* agent_ = nullptr;
@@ -220,6 +225,78 @@ void sofiaLogTrampoline(void* stream, char const* fmt, va_list ap) noexcept
     }
 }
 
+/// `--sip-trace`: tport logs each message sent or received through the default su_log, in
+/// fragments (a stamp line, then line by line, then a separator line). They are put back
+/// together here and written as one `sip` logger line per message, with its Call-ID; other
+/// default-log output goes on to the `sofia` logger. Thread: sip-loop (tport logs there).
+struct SipTraceLog {
+    std::shared_ptr<spdlog::logger> sofia;
+    std::shared_ptr<spdlog::logger> sip;
+    std::string message;  // the message being put back together
+    bool inMessage = false;
+
+    static constexpr std::string_view kSeparator = "-------------------------------------";
+
+    static std::string callIdOf(const std::string& text)
+    {
+        for (const std::string_view name : {"\n   Call-ID:", "\n   i:"}) {
+            const auto at = text.find(name);
+            if (at != std::string::npos) {
+                const auto start = text.find_first_not_of(' ', at + name.size());
+                const auto end = text.find_first_of("\r\n", start);
+                return text.substr(start, end == std::string::npos ? end : end - start);
+            }
+        }
+        return "-";
+    }
+
+    void fragment(std::string text)
+    {
+        const bool separator = text.find(kSeparator) != std::string::npos;
+        if (!inMessage) {
+            if (separator && (text.rfind("recv ", 0) == 0 || text.rfind("send ", 0) == 0)) {
+                inMessage = true;
+                message = text.substr(0, text.find('\n'));
+                message += '\n';
+                return;
+            }
+            while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+                text.pop_back();
+            }
+            sofia->debug("{}", text);
+            return;
+        }
+        if (separator) {
+            inMessage = false;
+            while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+                message.pop_back();
+            }
+            sip->info("[{}] {}", callIdOf(message), message);
+            message.clear();
+            return;
+        }
+        message += text;
+    }
+};
+
+void sipTraceTrampoline(void* stream, char const* fmt, va_list ap) noexcept
+{
+    try {
+        va_list copy;
+        va_copy(copy, ap);
+        const int n = std::vsnprintf(nullptr, 0, fmt, copy);
+        va_end(copy);
+        if (n < 0) {
+            return;
+        }
+        std::string text(static_cast<std::size_t>(n) + 1, '\0');
+        std::vsnprintf(text.data(), text.size(), fmt, ap);
+        text.resize(static_cast<std::size_t>(n));
+        static_cast<SipTraceLog*>(stream)->fragment(std::move(text));
+    } catch (...) {
+    }
+}
+
 const char* transportParam(common::Transport t)
 {
     return t == common::Transport::Tcp ? "tcp" : "udp";
@@ -293,8 +370,21 @@ SofiaRuntime::Impl::Impl(const std::vector<ListenPoint>& listen, const common::C
     su_root_register(root_, wait_, wakeTrampoline, reinterpret_cast<su_wakeup_arg_t*>(this), 0);
 }
 
+void SofiaRuntime::Impl::enableSipTrace()
+{
+    sipTrace_ = std::make_unique<SipTraceLog>();
+    sipTrace_->sofia = common::logger("sofia");
+    sipTrace_->sip = common::logger("siptrace");
+    su_log_redirect(nullptr, sipTraceTrampoline, sipTrace_.get());
+    nta_agent_set_params(agent_, TPTAG_LOG(1), TAG_END());
+}
+
 SofiaRuntime::Impl::~Impl()
 {
+    if (sipTrace_) {
+        // The trace log dies with us; what sofia logs from now on goes to `sofia` again.
+        su_log_redirect(nullptr, sofiaLogTrampoline, common::logger("sofia").get());
+    }
     for (auto& [id, ctx] : orqs_) {
         nta_outgoing_destroy(ctx->orq);
         if (ctx->prepared != nullptr) {
@@ -668,6 +758,15 @@ void SofiaRuntime::Impl::ack(DialogId dialog, ClientTxnId invite, const std::str
     su_home_deinit(home);
 }
 
+std::uint64_t SofiaRuntime::Impl::retransmissions() const
+{
+    usize_t requests = 0;
+    usize_t responses = 0;
+    nta_agent_get_stats(agent_, NTATAG_S_RETRY_REQUEST_REF(requests),
+                        NTATAG_S_RETRY_RESPONSE_REF(responses), TAG_END());
+    return static_cast<std::uint64_t>(requests) + static_cast<std::uint64_t>(responses);
+}
+
 bool SofiaRuntime::Impl::retransmit(ClientTxnId txn)
 {
     auto it = orqs_.find(txn);
@@ -795,6 +894,8 @@ void SofiaRuntime::Impl::onWakeup()
 }
 
 // ---- SofiaRuntime ----
+
+void SofiaRuntime::enableSipTrace() { impl_->enableSipTrace(); }
 
 SofiaRuntime::SofiaRuntime(const std::vector<ListenPoint>& listen, const common::Clock& clock)
     : impl_(std::make_unique<Impl>(listen, clock))

@@ -46,6 +46,9 @@ public:
     /// Applies RFC 3261 timers to the nta agent (T1, T2, T1x64); in-flight transactions keep
     /// theirs except that a shorter T1x64 shortens queued deadlines (nta). Thread: sip-loop.
     void setStackTimers(const common::StackTimers& timers);
+    /// `--sip-trace`: every SIP message sent or received is logged whole, one `siptrace`
+    /// logger line (info) per message with its Call-ID. Thread: before run().
+    void enableSipTrace();
     /// The listen points as bound (OS-chosen ports filled in).
     std::vector<ListenPoint> bound() const;
 

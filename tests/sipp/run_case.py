@@ -28,6 +28,7 @@ import ctypes
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -490,7 +491,8 @@ class Case:
                 "--node", f"sipp-{self.name}",
                 "--spool", os.path.join(self.dir, "spool"),
                 "--state-dir", os.path.join(self.dir, "state"),
-                "--log-level", "debug", "--ready-file", ready]
+                "--log-level", "debug", "--ready-file", ready,
+                *self.m.get("daemon_args", [])]
         self.daemon = self.spawn("softswitchd", argv, env=self.env)
         while not os.path.exists(ready):
             if not self.daemon.running():
@@ -837,7 +839,21 @@ class Case:
             rows = self.query_cdrs()
             self.check(len(rows) == count, f"after shutdown: {len(rows)} CDRs, expected exactly "
                        f"{count}")
+        self.check_daemon_log()
         self.finish_uas()
+
+    def check_daemon_log(self):
+        """Manifest `daemon_log_matches`: regular expressions (Python, multi-line) that the
+        daemon's log must match, e.g. the whole messages `--sip-trace` logs."""
+        patterns = self.m.get("daemon_log_matches", [])
+        if not patterns:
+            return
+        with open(os.path.join(self.dir, "softswitchd.out"), errors="replace") as f:
+            text = f.read()
+        for pattern in patterns:
+            self.check(re.search(pattern, text, re.M) is not None,
+                       f"the daemon log does not match {pattern!r}")
+            log(f"daemon log matches {pattern!r}")
 
     def wait_for_sinks(self):
         """Manifest `wait_for`: [{"sink": NAME, "method": "OPTIONS", "transactions": N,

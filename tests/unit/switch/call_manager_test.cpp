@@ -3,6 +3,8 @@
 // timers: no sockets, no sleeping.
 #include "tests/unit/switch/call_fixture.h"
 
+#include <algorithm>
+
 using namespace std::chrono_literals;
 using ss::cdr::CdrRecord;
 using ss::cdr::EndDirection;
@@ -87,6 +89,63 @@ TEST_F(CallManagerTest, CallerHangsUp)
     manager_.onResponse(byeB->txn, response(200));
     EXPECT_EQ(manager_.activeCalls(), 0u);
     EXPECT_TRUE(stack_.allReleased());
+}
+
+TEST_F(CallManagerTest, TheLiveViewShowsEachCallItsLegsAndTimersAndTheCounters)
+{
+    startCall();
+    auto live = manager_.liveState();
+    ASSERT_EQ(live.calls.size(), 1u);
+    EXPECT_EQ(live.node, "node-a");
+    EXPECT_EQ(live.calls[0].callId, "a-leg-call-id");
+    EXPECT_EQ(live.calls[0].state, "calling");
+    EXPECT_EQ(live.calls[0].attempt, 1);
+    ASSERT_EQ(live.calls[0].legs.size(), 2u);
+    EXPECT_EQ(live.calls[0].legs[0].gateway, "orig");
+    EXPECT_EQ(live.calls[0].legs[1].gateway, "t1");
+    EXPECT_EQ(live.calls[0].legs[1].addr, "198.51.100.1:5060");
+    EXPECT_EQ(live.calls[0].legs[1].state, "calling");
+    // TIMEOUT_INVITE (default 10 s) runs from the INVITE.
+    ASSERT_EQ(live.calls[0].timers.size(), 1u);
+    EXPECT_EQ(live.calls[0].timers[0].name, "timeout_invite");
+    EXPECT_EQ(live.calls[0].timers[0].due - live.at, std::chrono::seconds(10));
+
+    clock_.advance(300ms);
+    manager_.onResponse(bInvite_, response(180));
+    live = manager_.liveState();
+    EXPECT_EQ(live.calls[0].state, "early");
+    ASSERT_EQ(live.calls[0].timers.size(), 1u);
+    EXPECT_EQ(live.calls[0].timers[0].name, "timeout_ringing");
+    ASSERT_TRUE(live.calls[0].ringAt);
+
+    clock_.advance(2s);
+    manager_.onResponse(bInvite_, response(200, kSdp2));
+    manager_.onAck(aInvite_, request("ACK"));
+    live = manager_.liveState();
+    EXPECT_EQ(live.calls[0].state, "up");
+    EXPECT_EQ(live.counters.callsOffered, 1u);
+    const auto t1 = std::find_if(live.gateways.begin(), live.gateways.end(),
+                                 [](const auto& g) { return g.name == "t1"; });
+    ASSERT_NE(t1, live.gateways.end());
+    EXPECT_EQ(t1->activeCalls, 1);
+    ASSERT_EQ(t1->addresses.size(), 1u);
+    EXPECT_EQ(t1->addresses[0].health, "up");
+
+    manager_.onDialogRequest(aDialog(), stack_.newServerTxn(), request("BYE"));
+    manager_.onResponse(stack_.lastSend("BYE")->txn, response(200));
+    live = manager_.liveState();
+    EXPECT_TRUE(live.calls.empty());
+    EXPECT_EQ(live.counters.callsAnswered, 1u);
+    EXPECT_EQ(live.counters.callsEnded, 1u);
+    EXPECT_EQ(live.counters.endReasons.at("caller_bye"), 1u);
+    EXPECT_EQ(live.counters.reloads, 1u);  // the fixture's one routing table
+    for (const auto& g : live.gateways) {
+        if (g.name == "t1") {
+            EXPECT_EQ(g.attempts, 1u);
+            EXPECT_EQ(g.outcomes.at("answered"), 1u);
+            EXPECT_EQ(g.activeCalls, 0);
+        }
+    }
 }
 
 TEST_F(CallManagerTest, CalleeHangsUp)

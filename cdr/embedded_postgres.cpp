@@ -37,6 +37,15 @@ constexpr const char* kDatabase = "softswitch";
 constexpr int kDefaultPort = 5432;
 constexpr std::size_t kMaxSocketPath = 107;  // sizeof(sockaddr_un::sun_path) - 1
 
+// Settings for a CDR-heavy write load (tests/load/README.md), durability unchanged (fsync and
+// synchronous_commit stay on): fewer checkpoints, so fewer full-page images in the WAL
+// (initdb's max_wal_size=1GB checkpoints every few minutes at tens of thousands of CDRs/s);
+// a larger WAL buffer for the batch transactions; shared_buffers to hold the current day's
+// `cdr` indexes. Sized for a small host (2 vCPUs, a few GB of RAM).
+constexpr const char* kTuning =
+    " -c shared_buffers=256MB -c wal_buffers=16MB -c max_wal_size=4GB"
+    " -c checkpoint_timeout=15min -c checkpoint_completion_target=0.9";
+
 struct CommandResult {
     int status = -1;  // exit status, -1 when it did not exit normally
     std::string output;  // stdout and stderr together
@@ -287,7 +296,7 @@ std::string EmbeddedPostgres::start()
         // pg_ctl passes -o to /bin/sh; requireSafePath() keeps `run` free of shell syntax.
         const std::string listen = port_ == 0 ? "''" : "'127.0.0.1'";
         const std::string options = "-k '" + run + "' -p " + std::to_string(port) +
-                                    " -c listen_addresses=" + listen;
+                                    " -c listen_addresses=" + listen + kTuning;
         const auto r = command({bin + "/pg_ctl", "-D", data.string(), "-l", log.string(), "-w",
                                 "-t", "60", "-o", options, "start"});
         if (r.status != 0) {

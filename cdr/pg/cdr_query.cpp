@@ -154,61 +154,132 @@ std::string groupExpression(StatsGroup by)
     return "end_direction";
 }
 
-// NER numerator (admin_store.h CdrStatsRow): answered, or ended by the users' side.
-constexpr const char* kEffective =
-    "answer_at IS NOT NULL OR end_reason IN ('caller_cancel', 'timeout_ringing') OR "
-    "(end_reason = 'callee_rejected' AND sip_code IN (480, 486, 487, 600, 603))";
-
-// Counts per group and (for unanswered calls) end_reason + sip_code in one parallel scan of
-// the range, then per group: totals and the top failure pairs as a JSON array. {grp}, {where},
-// {effective} and {top} are filled in by fillIn().
+// `cdr stats` reads whole UTC hours from cdr_rollup (schema/0004: kept by the CDR sink in the
+// transaction that inserts the calls) and the calls of the partial hours at either end of the
+// range from `cdr`, both in the same form: counts per (group, end_reason, sip_code) and a PDD
+// histogram per group (cdr_pdd_bucket). {grp}, {rollup}, {raw} and {top} are filled in by
+// fillIn(); {rollup} and {raw} are conditions on cdr_rollup.hour and cdr.setup_at.
+//
+// Counts per group and (end_reason, sip_code), then per group: totals and the top failure
+// pairs (unanswered calls: calls - answered) as a JSON array.
 constexpr const char* kStatsSql = R"SQL(
-WITH fine AS (
-    SELECT {grp} AS grp,
-           CASE WHEN answer_at IS NULL THEN end_reason END AS fail_reason,
-           CASE WHEN answer_at IS NULL THEN sip_code END AS fail_code,
-           count(*) AS calls,
-           count(answer_at) AS answered,
-           coalesce(sum(hold_ms) FILTER (WHERE answer_at IS NOT NULL), 0) AS hold_ms,
-           count(*) FILTER (WHERE {effective}) AS effective
+WITH src AS (
+    SELECT {grp} AS grp, end_reason, sip_code, calls, answered,
+           answered_hold_ms AS hold_ms, effective
+    FROM cdr_rollup
+    WHERE {rollup}
+    UNION ALL
+    SELECT {grp}, end_reason, sip_code, 1, (answer_at IS NOT NULL)::integer,
+           CASE WHEN answer_at IS NOT NULL THEN hold_ms ELSE 0 END,
+           cdr_is_effective(answer_at IS NOT NULL, end_reason, sip_code)::integer
     FROM cdr
-    WHERE true {where}
+    WHERE {raw}
+), fine AS (
+    SELECT grp, end_reason, sip_code, sum(calls) AS calls, sum(answered) AS answered,
+           sum(hold_ms) AS hold_ms, sum(effective) AS effective
+    FROM src
     GROUP BY 1, 2, 3
 ), ranked AS (
-    SELECT fine.*,
+    SELECT fine.*, calls - answered AS failed,
            row_number() OVER (PARTITION BY grp
-                              ORDER BY fail_reason IS NULL, calls DESC, fail_reason,
-                                       fail_code) AS rank
+                              ORDER BY calls - answered DESC, end_reason, sip_code) AS rank
     FROM fine
 )
 SELECT grp, sum(calls)::bigint, sum(answered)::bigint, sum(hold_ms)::bigint,
        sum(effective)::bigint,
-       coalesce(json_agg(json_build_array(fail_reason, fail_code, calls) ORDER BY rank)
-                    FILTER (WHERE fail_reason IS NOT NULL AND rank <= {top}), '[]')::text
+       coalesce(json_agg(json_build_array(end_reason, sip_code, failed) ORDER BY rank)
+                    FILTER (WHERE failed > 0 AND rank <= {top}), '[]')::text
 FROM ranked
 GROUP BY grp
 )SQL";
 
-// percentile_disc of pdd_ms per group from a histogram (group, pdd_ms) -> count, which a
-// parallel hash aggregate builds; the smallest pdd_ms whose cumulative count reaches the
-// share is exactly percentile_disc, without sorting every call.
+// PDD percentiles per group from the histogram (group, bucket) -> calls of the calls that rang or
+// were answered (whole hours: cdr_rollup_pdd of the --by dimension; {pdd_grp} and {dimension}
+// filled in by fillIn()): the smallest bucket whose cumulative count reaches the share holds the
+// percentile_disc; reported as that bucket's highest value (cdr_pdd_bucket_high: exact below 128
+// ms, at most 1/64 above the exact percentile_disc otherwise).
 constexpr const char* kPddSql = R"SQL(
 WITH histogram AS (
-    SELECT {grp} AS grp, pdd_ms, count(*) AS n
-    FROM cdr
-    WHERE (ring_at IS NOT NULL OR answer_at IS NOT NULL) {where}
+    SELECT grp, bucket, sum(n) AS n
+    FROM (SELECT {pdd_grp} AS grp, h.bucket, h.n
+          FROM cdr_rollup_pdd, unnest(pdd_buckets, pdd_counts) AS h(bucket, n)
+          WHERE dimension = '{dimension}' AND {rollup}
+          UNION ALL
+          SELECT {grp}, cdr_pdd_bucket(pdd_ms), 1
+          FROM cdr
+          WHERE (ring_at IS NOT NULL OR answer_at IS NOT NULL) AND ({raw})) s
     GROUP BY 1, 2
 ), cumulative AS (
-    SELECT grp, pdd_ms,
-           sum(n) OVER (PARTITION BY grp ORDER BY pdd_ms) AS below,
+    SELECT grp, bucket,
+           sum(n) OVER (PARTITION BY grp ORDER BY bucket) AS below,
            sum(n) OVER (PARTITION BY grp) AS total
     FROM histogram
 )
-SELECT grp, min(pdd_ms) FILTER (WHERE below * 100 >= total * 50),
-       min(pdd_ms) FILTER (WHERE below * 100 >= total * 95)
+SELECT grp, cdr_pdd_bucket_high(min(bucket) FILTER (WHERE below * 100 >= total * 50)),
+       cdr_pdd_bucket_high(min(bucket) FILTER (WHERE below * 100 >= total * 95))
 FROM cumulative
 GROUP BY grp
 )SQL";
+
+// The cdr_rollup_pdd dimension of a --by, and its group as text (as groupExpression()).
+std::pair<std::string, std::string> pddDimension(StatsGroup by)
+{
+    switch (by) {
+    case StatsGroup::Gateway:
+        return {"gateway", "CASE WHEN grp = '' THEN '-' ELSE grp END"};
+    case StatsGroup::Code:
+        return {"code", "grp"};
+    case StatsGroup::Reason:
+        return {"reason", "grp"};
+    case StatsGroup::EndDirection:
+        return {"end_direction", "grp"};
+    }
+    return {"end_direction", "grp"};
+}
+
+constexpr std::int64_t kHourMs = 3600 * 1000;
+
+std::int64_t floorToHour(std::int64_t ms)
+{
+    const std::int64_t q = ms / kHourMs;
+    return (ms % kHourMs < 0 ? q - 1 : q) * kHourMs;
+}
+
+// Where `cdr stats` reads [since, until): the whole hours from cdr_rollup, the rest (the
+// partial hours at the ends, or all of a range within one hour) from `cdr`. Adds the
+// parameters to `f` and returns the {rollup} and {raw} conditions.
+std::pair<std::string, std::string> statsSources(const CdrStatsQuery& q, Filter& f)
+{
+    const auto time = [&](std::int64_t ms) {
+        return f.param(formatIsoMillis(fromEpochMillis(ms))) + "::timestamptz";
+    };
+    const auto raw = [&](std::int64_t lo, std::optional<std::int64_t> hi) {
+        return "(setup_at >= " + time(lo) + (hi ? " AND setup_at < " + time(*hi) : "") + ")";
+    };
+    const std::int64_t since = epochMillis(q.since);
+    const std::int64_t firstHour = floorToHour(since) + (floorToHour(since) < since ? kHourMs : 0);
+    if (!q.until) {
+        std::string rawPart = firstHour > since ? raw(since, firstHour) : "false";
+        return {"hour >= " + time(firstHour), rawPart};
+    }
+    const std::int64_t until = epochMillis(*q.until);
+    const std::int64_t lastHour = floorToHour(until);
+    if (firstHour >= lastHour) {
+        return {"false", until > since ? raw(since, until) : "false"};
+    }
+    std::vector<std::string> rawParts;
+    if (firstHour > since) {
+        rawParts.push_back(raw(since, firstHour));
+    }
+    if (until > lastHour) {
+        rawParts.push_back(raw(lastHour, until));
+    }
+    std::string rawPart = rawParts.empty() ? "false" : rawParts[0];
+    if (rawParts.size() == 2) {
+        rawPart += " OR " + rawParts[1];
+    }
+    return {"hour >= " + time(firstHour) + " AND hour < " + time(lastHour), rawPart};
+}
 
 using Substitutions = std::vector<std::pair<std::string, std::string>>;
 
@@ -238,22 +309,23 @@ std::vector<FailureCount> toFailures(const std::string& text)
 
 std::vector<CdrStatsRow> AdminStore::cdrStats(const CdrStatsQuery& query) const
 {
-    CdrQuery range;
-    range.since = query.since;
-    range.until = query.until;
-    const Filter filter = buildFilter(range);
+    Filter filter;
+    const auto [rollup, raw] = statsSources(query, filter);
+    const auto [dimension, pddGroup] = pddDimension(query.by);
     const Substitutions values = {
         {"{grp}", groupExpression(query.by)},
-        {"{where}", filter.sql()},
-        {"{effective}", kEffective},
+        {"{pdd_grp}", pddGroup},
+        {"{dimension}", dimension},
+        {"{rollup}", rollup},
+        {"{raw}", raw},
         {"{top}", std::to_string(query.topFailures)}};
     try {
         pqxx::connection conn(dsn_);
         // One snapshot for both statements, so the percentiles belong to the calls counted.
         pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> txn(conn);
-        // A day holds millions of rows, so the planner's cost estimate triggers JIT
-        // compilation, which costs seconds here and saves little on these aggregates; the
-        // pdd histogram (groups x distinct pdd_ms) spills to disk at the default work_mem.
+        // The partial hours at the ends may hold hundreds of thousands of rows, so the
+        // planner's cost estimate may trigger JIT compilation, which costs more than it saves
+        // on these aggregates; the histograms should not spill at the default work_mem.
         txn.exec0("SET LOCAL jit = off");
         txn.exec0("SET LOCAL work_mem = '64MB'");
         std::vector<CdrStatsRow> out;

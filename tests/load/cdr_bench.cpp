@@ -46,10 +46,12 @@ CdrRecord makeCdr(const Options& o, int thread, long n, ss::common::SysTime t0)
     r.termGateway = "term" + std::to_string(n % 20);
     r.termAddr = "10.0.1." + std::to_string(1 + n % 20) + ":5060";
     r.setupAt = t0 + std::chrono::microseconds(n * 37);
-    r.ringAt = r.setupAt + 1200ms;
+    // PDDs spread over 0.3-12 s, so the rollup's PDD histograms (schema/0004) fill up as they
+    // would with real traffic, rather than one bucket.
+    r.ringAt = r.setupAt + std::chrono::milliseconds(300 + (n * 7919) % 11700);
     const bool answered = n % 10 < 6;
     if (answered) {
-        r.answerAt = r.setupAt + 4000ms;
+        r.answerAt = *r.ringAt + 2800ms;
         r.endAt = *r.answerAt + std::chrono::seconds(n % 300);
         r.endDirection = ss::cdr::EndDirection::Caller;
         r.endReason = "caller_bye";
@@ -57,7 +59,7 @@ CdrRecord makeCdr(const Options& o, int thread, long n, ss::common::SysTime t0)
         r.sipCode = 200;
         r.sipReason = "OK";
     } else {
-        r.endAt = r.setupAt + 9000ms;
+        r.endAt = *r.ringAt + 7800ms;
         r.endDirection = ss::cdr::EndDirection::Callee;
         r.endReason = "callee_rejected";
         r.disposition = "recv_refuse";

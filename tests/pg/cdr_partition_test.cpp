@@ -184,6 +184,7 @@ TEST_F(CdrPartitions, RetentionDropsOldDaysKeepsNewerOnesAndCleansTheDefault)
     auto done = cdr::maintainPartitions(dsn_, 7, 0);
     EXPECT_TRUE(done.dropped.empty());
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr"), "5");
+    EXPECT_EQ(scalar("SELECT sum(calls) FROM cdr_rollup"), "5");
 
     done = cdr::maintainPartitions(dsn_, 7, 30);
     EXPECT_EQ(done.retentionDays, 30);
@@ -193,6 +194,8 @@ TEST_F(CdrPartitions, RetentionDropsOldDaysKeepsNewerOnesAndCleansTheDefault)
     EXPECT_EQ(scalar("SELECT string_agg(call_id, ',' ORDER BY call_id) FROM cdr"),
               "call-4,call-5");
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr_attempt"), "4");
+    // `cdr stats` no longer counts the dropped days either (schema/0004 rollup).
+    EXPECT_EQ(scalar("SELECT sum(calls) FROM cdr_rollup"), "2");
     EXPECT_EQ(scalar("SELECT to_regclass('cdr_p" + recent.substr(0, 4) + recent.substr(5, 2) +
                      recent.substr(8, 2) + "') IS NOT NULL"),
               "t");
@@ -204,6 +207,7 @@ TEST_F(CdrPartitions, RetentionDropsOldDaysKeepsNewerOnesAndCleansTheDefault)
     EXPECT_EQ(done.dropped.size(), 2u);
     EXPECT_TRUE(cdr::maintainPartitions(dsn_, 7, 10).dropped.empty());
     EXPECT_EQ(scalar("SELECT string_agg(call_id, ',') FROM cdr"), "call-5");
+    EXPECT_EQ(scalar("SELECT sum(calls) FROM cdr_rollup"), "1");
 }
 
 TEST_F(CdrPartitions, MaintainRefusesValuesOutOfRangeNamingTheField)
@@ -247,6 +251,8 @@ TEST_F(CdrPartitions, SwctlDbMaintainUsesTheStoredRetentionAndRefusesBadValues)
     EXPECT_EQ(j.at("dropped"), json::array({"cdr_attempt_p20260101", "cdr_p20260101"}));
     EXPECT_EQ(j.at("default_rows_deleted"), 0);
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr"), "0");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr_rollup"), "0");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr_rollup_pdd"), "0");
 
     const auto before = partitions("cdr");
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {

@@ -115,11 +115,14 @@ TEST_F(PgCdrSink, IgnoresACallAlreadyStoredForTheSameNode)
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr"), "3");
     EXPECT_EQ(scalar("SELECT caller FROM cdr WHERE call_id = 'call-1'"), "4930123");
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr_attempt"), "6");
+    // ... and counted once in the rollup of `cdr stats` (schema/0004).
+    EXPECT_EQ(scalar("SELECT sum(calls) FROM cdr_rollup"), "3");
 
     auto otherNode = makeRecord(1);
     otherNode.node = "node-b";
     sink_->write({otherNode});
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr WHERE call_id = 'call-1'"), "2");
+    EXPECT_EQ(scalar("SELECT sum(calls) FROM cdr_rollup"), "4");
 }
 
 TEST_F(PgCdrSink, ARowTheDatabaseRefusesDoesNotBlockTheOthers)
@@ -131,6 +134,7 @@ TEST_F(PgCdrSink, ARowTheDatabaseRefusesDoesNotBlockTheOthers)
     EXPECT_EQ(scalar("SELECT string_agg(call_id, ',' ORDER BY call_id) FROM cdr"),
               "call-1,call-3");
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr_attempt"), "4");
+    EXPECT_EQ(scalar("SELECT sum(calls) FROM cdr_rollup"), "2");
     ASSERT_EQ(rejected.size(), 1u);
     EXPECT_EQ(rejected[0].record.callId, "call-2");
     EXPECT_EQ(rejected[0].record.disposition, "not_a_disposition");
@@ -174,6 +178,28 @@ TEST_F(PgCdrSink, StoresTextThatIsNotValidUtf8OrHasNul)
     r.caller = std::string("49\0\xff", 4);
     sink_->write({r});
     EXPECT_EQ(scalar("SELECT caller FROM cdr"), "49\xEF\xBF\xBD");
+}
+
+// The batch travels as COPY text: its separators and escape character must arrive as sent,
+// and every byte sequence PostgreSQL would refuse as UTF-8 becomes U+FFFD.
+TEST_F(PgCdrSink, StoresSeparatorsBackslashesAndMultibyteTextVerbatim)
+{
+    auto r = makeRecord(1);
+    r.sipReason = "a\tb\nc\\d\re\\N";
+    r.callee = "\\N";
+    r.caller = "\xC3\xBC\xE2\x82\xAC\xF0\x9F\x98\x80";  // ü € U+1F600
+    // An overlong '/', a UTF-16 surrogate, a truncated sequence at the end.
+    r.calleeOut = "x\xC0\xAFy\xED\xA0\x80z\xE2\x82";
+    r.attempts[0].gateway = "gw\tone";
+    sink_->write({r});
+    EXPECT_EQ(scalar("SELECT sip_reason FROM cdr"), "a\tb\nc\\d\re\\N");
+    EXPECT_EQ(scalar("SELECT callee FROM cdr"), "\\N");
+    EXPECT_EQ(scalar("SELECT caller FROM cdr"), "\xC3\xBC\xE2\x82\xAC\xF0\x9F\x98\x80");
+    EXPECT_EQ(scalar("SELECT callee_out FROM cdr"),
+              "x\xEF\xBF\xBD\xEF\xBF\xBD"                              // C0, AF
+              "y\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"                  // ED, A0, 80
+              "z\xEF\xBF\xBD\xEF\xBF\xBD");                            // E2, 82
+    EXPECT_EQ(scalar("SELECT gateway FROM cdr_attempt WHERE seq = 1"), "gw\tone");
 }
 
 TEST_F(PgCdrSink, ReconnectsAfterTheConnectionIsKilled)

@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // `swctl cdr stats` (SPEC §1) against figures computed by hand from a small fixed set of calls.
+//
+// PDD percentiles come from histogram buckets (schema/0004 cdr_pdd_bucket): exact below 128 ms;
+// above, [2^e, 2^(e+1)) is cut into 64 buckets of 2^(e-6) ms and the reported value is the
+// highest of the bucket holding the percentile_disc. The buckets of the PDDs used here:
+//   127 -> 127 (exact)   129 -> [128, 129] -> 129     500 -> [500, 503] -> 503
+//   1000 -> [1000, 1007] -> 1007   1500 -> [1488, 1503] -> 1503   2000 -> [2000, 2015] -> 2015
+//   3000 -> [2976, 3007] -> 3007   4000 -> [4000, 4031] -> 4031   6000 -> [5952, 6015] -> 6015
 
 #include "cdr/admin_store.h"
 #include "cdr/store.h"
+#include "cdr/time_format.h"
 #include "pg_fixture.h"
 
 #include <gmock/gmock.h>
@@ -131,8 +139,8 @@ TEST_F(CdrStats, ByGatewayMatchesTheHandComputedFigures)
     EXPECT_DOUBLE_EQ(a.at("asr").get<double>(), 0.6);
     EXPECT_DOUBLE_EQ(a.at("acd_s").get<double>(), 60.0);  // (60 + 30 + 90) / 3
     EXPECT_DOUBLE_EQ(a.at("ner").get<double>(), 0.8);     // 3 answered + 1 busy
-    EXPECT_EQ(a.at("pdd_p50_ms"), 2000);                  // of 1000, 2000, 3000, 4000
-    EXPECT_EQ(a.at("pdd_p95_ms"), 4000);
+    EXPECT_EQ(a.at("pdd_p50_ms"), 2015);  // 2000 of 1000, 2000, 3000, 4000
+    EXPECT_EQ(a.at("pdd_p95_ms"), 4031);  // 4000
     EXPECT_EQ(a.at("failures"), json::array({failure("all_gateways_failed", 503, 1),
                                              failure("callee_rejected", 486, 1)}));
 
@@ -143,8 +151,8 @@ TEST_F(CdrStats, ByGatewayMatchesTheHandComputedFigures)
     EXPECT_DOUBLE_EQ(b.at("asr").get<double>(), 0.2);
     EXPECT_DOUBLE_EQ(b.at("acd_s").get<double>(), 10.0);
     EXPECT_DOUBLE_EQ(b.at("ner").get<double>(), 0.4);  // 1 answered + 1 caller_cancel
-    EXPECT_EQ(b.at("pdd_p50_ms"), 1500);               // of 500, 1500, 6000
-    EXPECT_EQ(b.at("pdd_p95_ms"), 6000);
+    EXPECT_EQ(b.at("pdd_p50_ms"), 1503);               // 1500 of 500, 1500, 6000
+    EXPECT_EQ(b.at("pdd_p95_ms"), 6015);               // 6000
     EXPECT_EQ(b.at("failures"), json::array({failure("all_gateways_failed", 503, 2),
                                              failure("callee_rejected", 503, 1),
                                              failure("caller_cancel", 487, 1)}));
@@ -176,16 +184,16 @@ TEST_F(CdrStats, ByCodeMatchesTheHandComputedFigures)
     EXPECT_DOUBLE_EQ(ok.at("asr").get<double>(), 1.0);
     EXPECT_DOUBLE_EQ(ok.at("acd_s").get<double>(), 47.5);  // (60 + 30 + 90 + 10) / 4
     EXPECT_DOUBLE_EQ(ok.at("ner").get<double>(), 1.0);
-    EXPECT_EQ(ok.at("pdd_p50_ms"), 1000);  // of 500, 1000, 2000, 3000
-    EXPECT_EQ(ok.at("pdd_p95_ms"), 3000);
+    EXPECT_EQ(ok.at("pdd_p50_ms"), 1007);  // 1000 of 500, 1000, 2000, 3000
+    EXPECT_EQ(ok.at("pdd_p95_ms"), 3007);  // 3000
     EXPECT_EQ(ok.at("failures"), json::array());
     const auto& failed = groups[1];
     EXPECT_EQ(failed.at("calls"), 4);
     EXPECT_EQ(failed.at("answered"), 0);
     EXPECT_TRUE(failed.at("acd_s").is_null());
     EXPECT_DOUBLE_EQ(failed.at("ner").get<double>(), 0.0);
-    EXPECT_EQ(failed.at("pdd_p50_ms"), 6000);  // only call 11 rang
-    EXPECT_EQ(failed.at("pdd_p95_ms"), 6000);
+    EXPECT_EQ(failed.at("pdd_p50_ms"), 6015);  // only call 11 rang: 6000
+    EXPECT_EQ(failed.at("pdd_p95_ms"), 6015);
     EXPECT_EQ(failed.at("failures"), json::array({failure("all_gateways_failed", 503, 3),
                                                   failure("callee_rejected", 503, 1)}));
     EXPECT_DOUBLE_EQ(groups[3].at("ner").get<double>(), 1.0);  // 486: busy
@@ -207,12 +215,12 @@ TEST_F(CdrStats, ByReasonMatchesTheHandComputedFigures)
     EXPECT_TRUE(by["all_gateways_failed"].at("pdd_p50_ms").is_null());
     EXPECT_EQ(by["caller_bye"].at("calls"), 3);
     EXPECT_DOUBLE_EQ(by["caller_bye"].at("acd_s").get<double>(), 53.3);  // 160 / 3
-    EXPECT_EQ(by["caller_bye"].at("pdd_p50_ms"), 1000);                  // of 500, 1000, 3000
-    EXPECT_EQ(by["caller_bye"].at("pdd_p95_ms"), 3000);
+    EXPECT_EQ(by["caller_bye"].at("pdd_p50_ms"), 1007);  // 1000 of 500, 1000, 3000
+    EXPECT_EQ(by["caller_bye"].at("pdd_p95_ms"), 3007);  // 3000
     EXPECT_EQ(by["callee_rejected"].at("calls"), 2);
     EXPECT_DOUBLE_EQ(by["callee_rejected"].at("ner").get<double>(), 0.5);  // the 486, not 503
-    EXPECT_EQ(by["callee_rejected"].at("pdd_p50_ms"), 4000);               // of 4000, 6000
-    EXPECT_EQ(by["callee_rejected"].at("pdd_p95_ms"), 6000);
+    EXPECT_EQ(by["callee_rejected"].at("pdd_p50_ms"), 4031);  // 4000 of 4000, 6000
+    EXPECT_EQ(by["callee_rejected"].at("pdd_p95_ms"), 6015);  // 6000
     EXPECT_EQ(by["callee_rejected"].at("failures"),
               json::array({failure("callee_rejected", 486, 1),
                            failure("callee_rejected", 503, 1)}));
@@ -236,16 +244,16 @@ TEST_F(CdrStats, ByEndDirectionMatchesTheHandComputedFigures)
     EXPECT_DOUBLE_EQ(caller.at("asr").get<double>(), 0.75);
     EXPECT_DOUBLE_EQ(caller.at("acd_s").get<double>(), 53.3);
     EXPECT_DOUBLE_EQ(caller.at("ner").get<double>(), 1.0);
-    EXPECT_EQ(caller.at("pdd_p50_ms"), 1000);  // of 500, 1000, 1500, 3000
-    EXPECT_EQ(caller.at("pdd_p95_ms"), 3000);
+    EXPECT_EQ(caller.at("pdd_p50_ms"), 1007);  // 1000 of 500, 1000, 1500, 3000
+    EXPECT_EQ(caller.at("pdd_p95_ms"), 3007);  // 3000
     EXPECT_EQ(caller.at("failures"), json::array({failure("caller_cancel", 487, 1)}));
     const auto& callee = by["callee"];  // 2, 4, 11
     EXPECT_EQ(callee.at("calls"), 3);
     EXPECT_EQ(callee.at("answered"), 1);
     EXPECT_DOUBLE_EQ(callee.at("asr").get<double>(), 0.3333);
     EXPECT_DOUBLE_EQ(callee.at("ner").get<double>(), 0.6667);
-    EXPECT_EQ(callee.at("pdd_p50_ms"), 4000);  // of 2000, 4000, 6000
-    EXPECT_EQ(callee.at("pdd_p95_ms"), 6000);
+    EXPECT_EQ(callee.at("pdd_p50_ms"), 4031);  // 4000 of 2000, 4000, 6000
+    EXPECT_EQ(callee.at("pdd_p95_ms"), 6015);  // 6000
     const auto& sw = by["switch"];  // 5, 8, 9, 10
     EXPECT_EQ(sw.at("calls"), 4);
     EXPECT_EQ(sw.at("answered"), 0);
@@ -280,6 +288,116 @@ TEST_F(CdrStats, TheRangeAndTopLimitWhatIsCounted)
     EXPECT_EQ(json::parse(r.out).at("groups"), json::array());
 }
 
+// A range that does not start and end on the hour: the whole hours come from the rollup, the
+// partial hours at the ends from the calls themselves, with the same histogram buckets.
+TEST_F(CdrStats, ARangeOffTheHourCountsOnlyTheCallsInsideIt)
+{
+    // 2026-01-03, gateway gwX:    in [10:30, 12:30)?
+    //   10:10 answered, pdd 100, hold 10 s        no  (same hour as the start)
+    //   10:50 busy 486, pdd 127                   yes (partial first hour)
+    //   11:20 answered, pdd 129, hold 20 s        yes (a whole hour)
+    //   12:05 answered, pdd 1000, hold 30 s       yes (partial last hour)
+    //   12:40 answered, pdd 5, hold 40 s          no  (same hour as the end)
+    const auto at = [](int n, const std::string& time, Call c) {
+        auto r = toRecord(n, c);
+        const auto shift =
+            *cdr::parseTimeSpec("2026-01-03T" + time + "Z", r.setupAt) - r.setupAt;
+        r.setupAt += shift;
+        r.ringAt = *r.ringAt + shift;
+        if (r.answerAt) {
+            r.answerAt = *r.answerAt + shift;
+        }
+        r.endAt += shift;
+        r.callId = "off-" + std::to_string(n);
+        return r;
+    };
+    using cdr::EndDirection;
+    const std::vector<cdr::CdrRecord> batch = {
+        at(1, "10:10:00", {"gwX", true, 100ms, 10s, EndDirection::Caller, "caller_bye", 200}),
+        at(2, "10:50:00",
+           {"gwX", false, 127ms, 0s, EndDirection::Callee, "callee_rejected", 486}),
+        at(3, "11:20:00", {"gwX", true, 129ms, 20s, EndDirection::Caller, "caller_bye", 200}),
+        at(4, "12:05:00", {"gwX", true, 1000ms, 30s, EndDirection::Caller, "caller_bye", 200}),
+        at(5, "12:40:00", {"gwX", true, 5ms, 40s, EndDirection::Caller, "caller_bye", 200}),
+    };
+    auto sink = cdr::makePgCdrSink(dsn_);
+    ASSERT_TRUE(sink->write(batch).empty());
+    cdr::AdminStore store(dsn_);
+    cdr::CdrStatsQuery q;
+    q.since = *cdr::parseTimeSpec("2026-01-03T10:30:00Z", q.since);
+    q.until = *cdr::parseTimeSpec("2026-01-03T12:30:00Z", q.since);
+    const auto check = [&] {
+        const auto rows = store.cdrStats(q);
+        ASSERT_EQ(rows.size(), 1u);
+        const auto& x = rows[0];
+        EXPECT_EQ(x.group, "gwX");
+        EXPECT_EQ(x.calls, 3);
+        EXPECT_EQ(x.answered, 2);
+        EXPECT_EQ(x.answeredHoldMs, 50000);  // 20 s + 30 s
+        EXPECT_EQ(x.effective, 3);           // 2 answered + busy
+        EXPECT_EQ(x.pddP50Ms.value_or(-1), 129);          // 129 of 127, 129, 1000
+        EXPECT_EQ(x.pddP95Ms.value_or(-1), 1007);         // 1000
+        ASSERT_EQ(x.failures.size(), 1u);
+        EXPECT_EQ(x.failures[0].endReason, "callee_rejected");
+        EXPECT_EQ(x.failures[0].sipCode, 486);
+        EXPECT_EQ(x.failures[0].calls, 1);
+    };
+    check();
+    // A replay of the batch changes nothing, in the calls or in the rollup.
+    ASSERT_TRUE(sink->write(batch).empty());
+    ASSERT_TRUE(cdr::makePgCdrSink(dsn_)->write({batch[3], batch[1]}).empty());
+    check();
+    // Within one hour (10:05-10:55: calls 1 and 2, raw) and exactly one whole hour (11-12).
+    q.since = *cdr::parseTimeSpec("2026-01-03T10:05:00Z", q.since);
+    q.until = *cdr::parseTimeSpec("2026-01-03T10:55:00Z", q.since);
+    auto rows = store.cdrStats(q);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].calls, 2);
+    EXPECT_EQ(rows[0].pddP50Ms.value_or(-1), 100);  // 100 of 100, 127: exact below 128 ms
+    EXPECT_EQ(rows[0].pddP95Ms.value_or(-1), 127);
+    q.since = *cdr::parseTimeSpec("2026-01-03T11:00:00Z", q.since);
+    q.until = *cdr::parseTimeSpec("2026-01-03T12:00:00Z", q.since);
+    rows = store.cdrStats(q);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].calls, 1);
+    EXPECT_EQ(rows[0].answeredHoldMs, 20000);
+}
+
+// The rollup the sink keeps, batch by batch and across replays, is the one computed from the
+// stored calls (cdr_rollup_rebuild, which the migration uses for existing calls).
+TEST_F(CdrStats, TheRollupKeptByTheSinkIsTheOneComputedFromTheCalls)
+{
+    std::vector<cdr::CdrRecord> more;
+    for (std::size_t i = 0; i < calls().size(); ++i) {
+        auto r = toRecord(static_cast<int>(i) + 1, calls()[i]);
+        r.callId = "more-" + std::to_string(i);
+        more.push_back(r);
+    }
+    auto sink = cdr::makePgCdrSink(dsn_);
+    ASSERT_TRUE(sink->write(more).empty());
+    ASSERT_TRUE(sink->write(more).empty());  // a replay
+    const std::string rollup =
+        "SELECT string_agg(concat_ws('|', hour, term_gateway, sip_code, end_reason, "
+        "end_direction, calls, answered, answered_hold_ms, effective), "
+        "E'\\n' ORDER BY hour, term_gateway, sip_code, end_reason, end_direction) "
+        "FROM cdr_rollup UNION ALL "
+        "SELECT string_agg(concat_ws('|', hour, dimension, grp, pdd_buckets, pdd_counts), "
+        "E'\\n' ORDER BY hour, dimension, grp) FROM cdr_rollup_pdd";
+    const auto kept = sql(rollup);
+    ASSERT_EQ(kept.size(), 2u);
+    // 9 keys (gateway, code, reason, direction) in 2026-01-01 00:00 and the next day's call.
+    EXPECT_EQ(scalar("SELECT sum(calls) FROM cdr_rollup"), "23");  // 2 x 11 + the next day's
+    EXPECT_EQ(scalar("SELECT cdr_rollup_rebuild('-infinity', 'infinity')"), "10");
+    const auto rebuilt = sql(rollup);
+    ASSERT_EQ(rebuilt.size(), 2u);
+    EXPECT_EQ(rebuilt[0][0].as<std::string>(), kept[0][0].as<std::string>());
+    EXPECT_EQ(rebuilt[1][0].as<std::string>(), kept[1][0].as<std::string>());
+    // 2 x 11 calls rang or answered on 2026-01-01 plus the next day's, in each dimension.
+    EXPECT_EQ(scalar("SELECT sum(n) FROM cdr_rollup_pdd, unnest(pdd_counts) n "
+                     "WHERE dimension = 'gateway'"),
+              "15");
+}
+
 TEST_F(CdrStats, TableAndCsvShowTheSameFigures)
 {
     const auto table = swctl(dsn_, {"cdr", "stats", "--since", "2026-01-01", "--until",
@@ -287,7 +405,7 @@ TEST_F(CdrStats, TableAndCsvShowTheSameFigures)
     ASSERT_EQ(table.exitCode, 0) << table.err;
     EXPECT_THAT(table.out, ::testing::StartsWith("GATEWAY  CALLS  ANSWERED  ASR"));
     EXPECT_THAT(table.out, ::testing::ContainsRegex(
-                               "gwA +5 +3 +60.0% +60.0 +80.0% +2000 +4000 +"
+                               "gwA +5 +3 +60.0% +60.0 +80.0% +2015 +4031 +"
                                "all_gateways_failed/503:1, callee_rejected/486:1"));
     EXPECT_THAT(table.out,
                 ::testing::ContainsRegex("- +1 +0 +0.0% +- +0.0% +- +- +no_route/404:1"));
@@ -296,8 +414,8 @@ TEST_F(CdrStats, TableAndCsvShowTheSameFigures)
     ASSERT_EQ(csv.exitCode, 0) << csv.err;
     EXPECT_THAT(csv.out, ::testing::StartsWith(
                              "group,calls,answered,asr,acd_s,ner,pdd_p50_ms,pdd_p95_ms,failures\r\n"
-                             "200,4,4,1.0000,47.5,1.0000,1000,3000,\r\n"
-                             "503,4,0,0.0000,,0.0000,6000,6000,"
+                             "200,4,4,1.0000,47.5,1.0000,1007,3007,\r\n"
+                             "503,4,0,0.0000,,0.0000,6015,6015,"
                              "all_gateways_failed/503:3;callee_rejected/503:1\r\n"));
 }
 

@@ -70,7 +70,9 @@ enum class StatsGroup {
     EndDirection,  // end_direction
 };
 
-/// `swctl cdr stats`: calls set up in [since, until).
+/// `swctl cdr stats`: calls set up in [since, until). The whole UTC hours of the range are read
+/// from the hourly rollup that the CDR sink keeps (schema/0004 cdr_rollup), the partial hours
+/// at its ends from the calls themselves; the figures are the same either way.
 struct CdrStatsQuery {
     common::SysTime since{};
     std::optional<common::SysTime> until;  // none: up to now and beyond
@@ -95,8 +97,12 @@ struct CdrStatsRow {
     std::int64_t answered = 0;
     std::int64_t answeredHoldMs = 0;  // sum of hold_ms of the answered calls
     std::int64_t effective = 0;       // NER numerator (above)
-    // percentile_disc 0.5 / 0.95 of pdd_ms over the calls with ring_at or answer_at set:
-    // the smallest pdd_ms at or below which that share of them lie. nullopt: none rang.
+    // percentile_disc 0.5 / 0.95 of pdd_ms over the calls with ring_at or answer_at set (the
+    // smallest pdd_ms at or below which that share of them lie), read from a histogram
+    // (schema/0004 cdr_pdd_bucket): exact below 128 ms; above, each [2^e, 2^(e+1)) ms is cut
+    // into 64 buckets and the value reported is the highest of the bucket holding the
+    // percentile_disc — at least the exact value and at most 1/64 (1.6 %) above it.
+    // nullopt: none rang.
     std::optional<std::int64_t> pddP50Ms;
     std::optional<std::int64_t> pddP95Ms;
     std::vector<FailureCount> failures;  // most frequent first (then by reason, code)
@@ -113,6 +119,56 @@ struct CdrStatsRow {
     }
 };
 
+/// A change to some fields of one gateway (`swctl gateway set`); unset members stay as they
+/// are. The gateway's name and role cannot be changed.
+struct GatewayChanges {
+    std::optional<std::string> host;
+    /// With `host`: nullopt gives the role's default port, as `gateway add` does (5060 for
+    /// termination, 0 = any source port for origination). Without `host`: nullopt keeps it.
+    std::optional<std::uint16_t> port;
+    std::optional<common::Transport> transport;
+    std::optional<int> capacity;  // 0 = unlimited
+    std::optional<int> cps;       // 0 = unlimited
+    std::optional<std::string> site;
+    std::optional<int> prefixStrip;
+    std::optional<std::string> prefixAdd;
+    /// SPEC §3 options by key: the new value, or nullopt to remove the option (its default
+    /// applies again).
+    std::map<std::string, std::optional<std::string>> options;
+
+    bool empty() const
+    {
+        return !host && !port && !transport && !capacity && !cps && !site && !prefixStrip &&
+               !prefixAdd && options.empty();
+    }
+};
+
+/// One row of the audit trail (table `audit`, schema/0005): one field of one object changed
+/// through AdminStore. Rows of one change share `at` (the transaction's time).
+struct AuditRow {
+    std::int64_t id = 0;
+    common::SysTime at{};      // millisecond precision
+    std::string actor;         // who: "swctl:alice", the HTTP API's own name, ...
+    std::string action;        // add | set | remove | enable | disable | reset
+    std::string objectKind;    // gateway | route | param
+    std::string objectName;    // gateway name, route id, parameter name
+    /// The field changed: a `gateway set` key (host, port, transport, capacity, cps, site,
+    /// prefix-strip, prefix-add, a SPEC §3 option key), `enabled`, or `value` for a parameter;
+    /// nullopt when a whole object was added or removed (its values as a JSON object in
+    /// newValue / oldValue).
+    std::optional<std::string> field;
+    std::optional<std::string> oldValue;  // nullopt: absent before (or the default applied)
+    std::optional<std::string> newValue;  // nullopt: absent after
+};
+
+/// `swctl audit`: unset or empty members do not filter.
+struct AuditQuery {
+    std::optional<common::SysTime> since;  // at >= since
+    std::string objectKind;                // gateway | route | param
+    std::string objectName;
+    int limit = 100;  // newest first
+};
+
 /// Reads and changes gateways, routes and parameters, and queries CDRs. Each call is one
 /// transaction on a connection of its own, so an AdminStore may live long; writes that the
 /// database refuses change nothing. Errors: DbUnavailable when the database cannot be reached, ConfigError for
@@ -124,6 +180,11 @@ public:
     /// DbUnavailable / ConfigError (naming both versions) otherwise.
     explicit AdminStore(std::string dsn);
 
+    /// Who the audit rows of later changes name (e.g. "swctl:alice"); "unknown" until set,
+    /// and for an empty name.
+    void setActor(std::string actor);
+    const std::string& actor() const { return actor_; }
+
     /// Stores a new gateway (`gateway.id` is ignored) and returns it as stored, with its id.
     /// ValidationError when the name is taken or a column constraint refuses a value.
     common::GatewayConfig addGateway(const common::GatewayConfig& gateway);
@@ -132,6 +193,17 @@ public:
     std::optional<common::GatewayConfig> findGateway(const std::string& name) const;
     /// ValidationError when there is no such gateway or routes still use it.
     void removeGateway(const std::string& name);
+    /// Enables or disables a gateway (a disabled gateway is neither tried nor matched as an
+    /// origin). Writes an audit row when the flag changes; setting the value it already has
+    /// writes nothing (and so triggers no reload). ValidationError (field NAME) when there is
+    /// no such gateway.
+    void setGatewayEnabled(const std::string& name, bool enabled);
+    /// Applies `changes` to one gateway in one transaction: all or nothing. Returns the
+    /// gateway as stored; writes one audit row per field whose value changed (none, and no
+    /// UPDATE, when nothing changes). Values are expected validated (switch/swctl/validate.h
+    /// parseGatewayChanges); a value the schema still refuses is a ValidationError and
+    /// nothing is written. ValidationError (field NAME) when there is no such gateway.
+    common::GatewayConfig setGateway(const std::string& name, const GatewayChanges& changes);
 
     /// Stores a route to an existing termination gateway (`route.gateway` is its name) and
     /// returns it with its id. `route.siteOrder` is stored comma-joined in `route.site_order`.
@@ -165,8 +237,12 @@ public:
     /// group). Two aggregate queries on one snapshot.
     std::vector<CdrStatsRow> cdrStats(const CdrStatsQuery& query) const;
 
+    /// Audit rows matching `query`, newest first (by at, then id), at most `query.limit`.
+    std::vector<AuditRow> listAudit(const AuditQuery& query) const;
+
 private:
     std::string dsn_;
+    std::string actor_ = "unknown";
 };
 
 }  // namespace ss::cdr

@@ -5,6 +5,7 @@
 #include "cdr/errors.h"
 #include "cdr/pg/pg_util.h"
 #include "cdr/store.h"
+#include "cdr/time_format.h"
 #include "common/text.h"
 #include "common/params.h"
 
@@ -100,6 +101,135 @@ std::vector<common::RouteConfig> selectRoutes(pqxx::transaction_base& txn)
     throw ValidationError("", "", what + " refused by the database: " + pg::oneLine(e.what()));
 }
 
+[[noreturn]] void noSuchGateway(const std::string& name)
+{
+    throw invalidValue("NAME", name, "the name of an existing gateway (swctl gateway list)");
+}
+
+using OptionalText = std::optional<std::string>;
+
+// One audit row (schema/0005), in the transaction of the change it records.
+struct AuditEntry {
+    const char* action;  // add | set | remove | enable | disable | reset
+    const char* kind;    // gateway | route | param
+    std::string name;
+    OptionalText field;
+    OptionalText oldValue;
+    OptionalText newValue;
+};
+
+void writeAudit(pqxx::transaction_base& txn, const std::string& actor, const AuditEntry& e)
+{
+    txn.exec_params0("INSERT INTO audit (actor, action, object_kind, object_name, field, "
+                     "old_value, new_value) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                     actor, e.action, e.kind, e.name, e.field, e.oldValue, e.newValue);
+}
+
+// A whole gateway or route as the audit stores an added or removed one: its column values.
+std::string auditText(const common::GatewayConfig& gw)
+{
+    json options = json::object();
+    for (const auto& [key, value] : gw.options) {
+        options[key] = value;
+    }
+    return json{{"role", common::toString(gw.role)},
+                {"host", gw.host},
+                {"port", gw.port},
+                {"transport", common::toString(gw.transport)},
+                {"capacity", gw.capacity},
+                {"cps", gw.cps},
+                {"site", gw.site},
+                {"prefix_strip", gw.prefixStrip},
+                {"prefix_add", gw.prefixAdd},
+                {"enabled", gw.enabled},
+                {"options", options}}
+        .dump();
+}
+
+std::string auditText(const common::RouteConfig& route)
+{
+    return json{{"prefix", route.prefix},
+                {"gateway", route.gateway},
+                {"priority", route.priority},
+                {"weight", route.weight},
+                {"site_order", joinSiteOrder(route.siteOrder)}}
+        .dump();
+}
+
+struct FieldChange {
+    std::string field;  // the `swctl gateway set` key
+    OptionalText oldValue;
+    OptionalText newValue;
+};
+
+// Applies `c` to `gw` and returns the fields whose value changed, in key order of
+// `swctl gateway set` (then the options by key).
+std::vector<FieldChange> applyChanges(common::GatewayConfig& gw, const GatewayChanges& c)
+{
+    std::vector<FieldChange> out;
+    const auto note = [&out](const char* field, const std::string& before,
+                             const std::string& after) {
+        if (before != after) {
+            out.push_back({field, before, after});
+        }
+    };
+    if (c.host) {
+        note("host", gw.host, *c.host);
+        gw.host = *c.host;
+    }
+    auto port = c.port;
+    if (c.host && !port) {
+        // As `gateway add`: an origination gateway without a port matches any source port.
+        port = static_cast<std::uint16_t>(gw.role == common::GatewayRole::Origination ? 0 : 5060);
+    }
+    if (port) {
+        note("port", std::to_string(gw.port), std::to_string(*port));
+        gw.port = *port;
+    }
+    if (c.transport) {
+        note("transport", common::toString(gw.transport), common::toString(*c.transport));
+        gw.transport = *c.transport;
+    }
+    if (c.capacity) {
+        note("capacity", std::to_string(gw.capacity), std::to_string(*c.capacity));
+        gw.capacity = *c.capacity;
+    }
+    if (c.cps) {
+        note("cps", std::to_string(gw.cps), std::to_string(*c.cps));
+        gw.cps = *c.cps;
+    }
+    if (c.site) {
+        note("site", gw.site, *c.site);
+        gw.site = *c.site;
+    }
+    if (c.prefixStrip) {
+        note("prefix-strip", std::to_string(gw.prefixStrip), std::to_string(*c.prefixStrip));
+        gw.prefixStrip = *c.prefixStrip;
+    }
+    if (c.prefixAdd) {
+        note("prefix-add", gw.prefixAdd, *c.prefixAdd);
+        gw.prefixAdd = *c.prefixAdd;
+    }
+    for (const auto& [key, value] : c.options) {
+        const auto it = gw.options.find(key);
+        const OptionalText before = it == gw.options.end() ? OptionalText() : it->second;
+        if (before != value) {
+            out.push_back({key, before, value});
+        }
+        if (value) {
+            gw.options[key] = *value;
+        } else {
+            gw.options.erase(key);
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> optionalText(const pqxx::field& f)
+{
+    return f.is_null() ? std::nullopt : std::optional<std::string>(f.as<std::string>());
+}
+
 }  // namespace
 
 common::Provisioning loadProvisioning(const std::string& dsn)
@@ -127,6 +257,11 @@ AdminStore::AdminStore(std::string dsn) : dsn_(std::move(dsn))
     pg::requireExpectedSchema(pg::readSchemaVersion(dsn_));
 }
 
+void AdminStore::setActor(std::string actor)
+{
+    actor_ = actor.empty() ? "unknown" : std::move(actor);
+}
+
 common::GatewayConfig AdminStore::addGateway(const common::GatewayConfig& gw)
 {
     json options = json::object();
@@ -146,6 +281,7 @@ common::GatewayConfig AdminStore::addGateway(const common::GatewayConfig& gw)
             common::toString(gw.transport), gw.capacity, gw.cps, gw.site, gw.prefixStrip,
             gw.prefixAdd, gw.enabled, options.dump());
         auto stored = toGateway(row);
+        writeAudit(txn, actor_, {"add", "gateway", stored.name, {}, {}, auditText(stored)});
         txn.commit();
         return stored;
     } catch (const pqxx::unique_violation&) {
@@ -191,13 +327,16 @@ void AdminStore::removeGateway(const std::string& name)
     try {
         pqxx::connection conn(dsn_);
         pqxx::work txn(conn);
-        const auto gw = txn.exec_params("SELECT id FROM gateway WHERE name = $1 FOR UPDATE", name);
-        if (gw.empty()) {
-            throw invalidValue("NAME", name, "the name of an existing gateway");
+        const auto found = txn.exec_params(std::string("SELECT ") + kGatewayColumns +
+                                               " FROM gateway WHERE name = $1 FOR UPDATE",
+                                           name);
+        if (found.empty()) {
+            noSuchGateway(name);
         }
-        const auto routes = txn.exec_params1("SELECT count(*) FROM route WHERE gateway_id = $1",
-                                             gw[0][0].as<std::int64_t>())[0]
-                                .as<long>();
+        const auto gw = toGateway(found[0]);
+        const auto routes =
+            txn.exec_params1("SELECT count(*) FROM route WHERE gateway_id = $1", gw.id)[0]
+                .as<long>();
         if (routes > 0) {
             throw ValidationError("NAME", name,
                                   "NAME: \"" + name + "\" cannot be removed; " +
@@ -205,7 +344,8 @@ void AdminStore::removeGateway(const std::string& name)
                                       " route(s) still use it (swctl route list; swctl route "
                                       "remove ID)");
         }
-        txn.exec_params0("DELETE FROM gateway WHERE name = $1", name);
+        txn.exec_params0("DELETE FROM gateway WHERE id = $1", gw.id);
+        writeAudit(txn, actor_, {"remove", "gateway", name, {}, auditText(gw), {}});
         txn.commit();
     } catch (const pqxx::foreign_key_violation&) {
         // A route was added between our check and the delete.
@@ -213,6 +353,74 @@ void AdminStore::removeGateway(const std::string& name)
                               "NAME: \"" + name + "\" cannot be removed; routes still use it");
     } catch (...) {
         pg::rethrowDbError("removing gateway " + name);
+    }
+}
+
+void AdminStore::setGatewayEnabled(const std::string& name, bool enabled)
+{
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::work txn(conn);
+        const auto found =
+            txn.exec_params("SELECT enabled FROM gateway WHERE name = $1 FOR UPDATE", name);
+        if (found.empty()) {
+            noSuchGateway(name);
+        }
+        const bool before = found[0][0].as<bool>();
+        if (before == enabled) {
+            return;  // nothing to write, so no NOTIFY and no audit row
+        }
+        txn.exec_params0("UPDATE gateway SET enabled = $2, updated_at = now() WHERE name = $1",
+                         name, enabled);
+        writeAudit(txn, actor_,
+                   {enabled ? "enable" : "disable", "gateway", name, "enabled",
+                    before ? "true" : "false", enabled ? "true" : "false"});
+        txn.commit();
+    } catch (...) {
+        pg::rethrowDbError(std::string(enabled ? "enabling" : "disabling") + " gateway " + name);
+    }
+}
+
+common::GatewayConfig AdminStore::setGateway(const std::string& name,
+                                             const GatewayChanges& changes)
+{
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::work txn(conn);
+        const auto found = txn.exec_params(std::string("SELECT ") + kGatewayColumns +
+                                               " FROM gateway WHERE name = $1 FOR UPDATE",
+                                           name);
+        if (found.empty()) {
+            noSuchGateway(name);
+        }
+        auto gw = toGateway(found[0]);
+        const auto changed = applyChanges(gw, changes);
+        if (changed.empty()) {
+            return gw;  // nothing to write, so no NOTIFY and no audit row
+        }
+        json options = json::object();
+        for (const auto& [key, value] : gw.options) {
+            options[key] = value;
+        }
+        const auto row = txn.exec_params1(
+            std::string("UPDATE gateway SET host = $2, port = $3, transport = $4, capacity = $5, "
+                        "cps = $6, site = $7, prefix_strip = $8, prefix_add = $9, "
+                        "options = $10::jsonb, updated_at = now() WHERE id = $1 RETURNING ") +
+                kGatewayColumns,
+            gw.id, gw.host, static_cast<int>(gw.port), common::toString(gw.transport),
+            gw.capacity, gw.cps, gw.site, gw.prefixStrip, gw.prefixAdd, options.dump());
+        for (const auto& c : changed) {
+            writeAudit(txn, actor_, {"set", "gateway", name, c.field, c.oldValue, c.newValue});
+        }
+        auto stored = toGateway(row);
+        txn.commit();
+        return stored;
+    } catch (const pqxx::check_violation& e) {
+        refusedByConstraint(e, "gateway " + name);
+    } catch (const pqxx::data_exception& e) {
+        refusedByConstraint(e, "gateway " + name);
+    } catch (...) {
+        pg::rethrowDbError("changing gateway " + name);
     }
 }
 
@@ -245,6 +453,8 @@ common::RouteConfig AdminStore::addRoute(const common::RouteConfig& route)
             route.prefix, gw[0][0].as<std::int64_t>(), route.priority, route.weight, siteOrder);
         common::RouteConfig stored = route;
         stored.id = row[0].as<std::int64_t>();
+        writeAudit(txn, actor_,
+                   {"add", "route", std::to_string(stored.id), {}, {}, auditText(stored)});
         txn.commit();
         return stored;
     } catch (const pqxx::unique_violation&) {
@@ -275,9 +485,15 @@ void AdminStore::removeRoute(std::int64_t id)
     try {
         pqxx::connection conn(dsn_);
         pqxx::work txn(conn);
-        if (txn.exec_params("DELETE FROM route WHERE id = $1 RETURNING id", id).empty()) {
+        const auto removed = txn.exec_params(
+            "DELETE FROM route r USING gateway g WHERE r.id = $1 AND g.id = r.gateway_id "
+            "RETURNING r.id, r.prefix, g.name, r.priority, r.weight, r.site_order",
+            id);
+        if (removed.empty()) {
             throw invalidValue("ID", std::to_string(id), "the id of an existing route");
         }
+        writeAudit(txn, actor_,
+                   {"remove", "route", std::to_string(id), {}, auditText(toRoute(removed[0])), {}});
         txn.commit();
     } catch (...) {
         pg::rethrowDbError("removing route " + std::to_string(id));
@@ -320,6 +536,7 @@ std::optional<std::string> AdminStore::setParam(const std::string& name, const s
                              "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, "
                              "updated_at = now()",
                              name, normalized);
+            writeAudit(txn, actor_, {"set", "param", name, "value", previous, normalized});
         }
         txn.commit();
         return previous;
@@ -341,10 +558,45 @@ std::optional<std::string> AdminStore::resetParam(const std::string& name)
             }
             return std::nullopt;  // already the default; nothing deleted, no NOTIFY sent
         }
+        const auto previous = removed[0][0].as<std::string>();
+        writeAudit(txn, actor_, {"reset", "param", name, "value", previous, {}});
         txn.commit();
-        return removed[0][0].as<std::string>();
+        return previous;
     } catch (...) {
         pg::rethrowDbError("resetting parameter " + name);
+    }
+}
+
+std::vector<AuditRow> AdminStore::listAudit(const AuditQuery& query) const
+{
+    try {
+        pqxx::connection conn(dsn_);
+        pqxx::read_transaction txn(conn);
+        const OptionalText since =
+            query.since ? OptionalText(formatIsoMillis(*query.since)) : std::nullopt;
+        std::vector<AuditRow> out;
+        for (const auto& row : txn.exec_params(
+                 "SELECT id, (extract(epoch FROM at) * 1000)::bigint, actor, action, "
+                 "object_kind, object_name, field, old_value, new_value FROM audit "
+                 "WHERE ($1::timestamptz IS NULL OR at >= $1::timestamptz) "
+                 "AND ($2 = '' OR object_kind = $2) AND ($3 = '' OR object_name = $3) "
+                 "ORDER BY at DESC, id DESC LIMIT $4",
+                 since, query.objectKind, query.objectName, query.limit)) {
+            AuditRow a;
+            a.id = row[0].as<std::int64_t>();
+            a.at = fromEpochMillis(row[1].as<std::int64_t>());
+            a.actor = row[2].as<std::string>();
+            a.action = row[3].as<std::string>();
+            a.objectKind = row[4].as<std::string>();
+            a.objectName = row[5].as<std::string>();
+            a.field = optionalText(row[6]);
+            a.oldValue = optionalText(row[7]);
+            a.newValue = optionalText(row[8]);
+            out.push_back(std::move(a));
+        }
+        return out;
+    } catch (...) {
+        pg::rethrowDbError("reading the audit trail");
     }
 }
 

@@ -46,19 +46,6 @@ struct StatsOptions {
     std::string format;
 };
 
-common::SysTime parseTime(const std::string& field, const std::string& text,
-                          common::SysTime now)
-{
-    const auto t = cdr::parseTimeSpec(text, now);
-    if (!t) {
-        throw cdr::invalidValue(field, text,
-                                "an ISO-8601 time (2026-01-31, 2026-01-31T08:00:00Z, "
-                                "2026-01-31 08:00+02:00), now, or -N followed by s, m, h, d "
-                                "or w (e.g. -30m, -2d)");
-    }
-    return *t;
-}
-
 std::string parseNumberPrefix(const std::string& field, const std::string& text)
 {
     if (text.size() > 128 || text.find_first_of(std::string("\0\r\n", 3)) != std::string::npos) {
@@ -105,24 +92,10 @@ cdr::CdrQuery toQuery(const QueryOptions& o, common::SysTime now)
     return q;
 }
 
-std::string outputFormat(const Context& ctx, const std::string& format)
-{
-    if (!format.empty() && format != "table" && format != "json" && format != "csv") {
-        throw cdr::invalidValue("--format", format, "table, json or csv");
-    }
-    if (ctx.json && !format.empty() && format != "json") {
-        throw cdr::invalidValue("--format", format, "json (or no --format) together with --json");
-    }
-    if (ctx.json) {
-        return "json";
-    }
-    return format.empty() ? "table" : format;
-}
-
 int queryCommand(Context& ctx, const QueryOptions& o)
 {
     const common::SystemClock clock;
-    const std::string format = outputFormat(ctx, o.format);
+    const std::string format = outputFormat(ctx.json, o.format);
     const auto query = toQuery(o, clock.systemNow());
     const auto rows = ctx.store().queryCdrs(query);
     if (format == "json") {
@@ -204,7 +177,7 @@ void printCallTable(const cdr::CdrDetail& call)
 
 int showCommand(Context& ctx, const ShowOptions& o)
 {
-    const std::string format = outputFormat(ctx, o.format);
+    const std::string format = outputFormat(ctx.json, o.format);
     const std::string callId = parseCallId(o.callId);
     const auto calls = ctx.store().findCdrs(callId);
     if (calls.empty()) {
@@ -331,7 +304,7 @@ int statsCommand(Context& ctx, const StatsOptions& o)
 {
     const common::SystemClock clock;
     const auto now = clock.systemNow();
-    const std::string format = outputFormat(ctx, o.format);
+    const std::string format = outputFormat(ctx.json, o.format);
     cdr::CdrStatsQuery query;
     query.since = parseTime("--since", o.since, now);
     if (!o.until.empty()) {
@@ -385,6 +358,10 @@ void addCdrCommands(CLI::App& app, Context& ctx)
 {
     auto* cdrCmd = app.add_subcommand("cdr", "Call detail records");
     cdrCmd->require_subcommand(1);
+    cdrCmd->footer("Examples:\n"
+                   "  swctl cdr query --since -1h\n"
+                   "  swctl cdr show 3848276298@10.0.0.1\n"
+                   "  swctl cdr stats --since -1d --by gateway");
 
     auto o = std::make_shared<QueryOptions>();
     auto* query = cdrCmd->add_subcommand("query", "Search CDRs, newest first");
@@ -398,6 +375,14 @@ void addCdrCommands(CLI::App& app, Context& ctx)
     query->add_option("--reason", o->reason, "End reason (SPEC §4)");
     query->add_option("--limit", o->limit, "At most N rows")->capture_default_str();
     query->add_option("--format", o->format, "table | json | csv (default table)");
+    query->footer("Times: ISO-8601 (2026-01-31, 2026-01-31T08:00:00Z, 2026-01-31 08:00+02:00), "
+                  "now, or -N with\ns, m, h, d or w (-30m, -2d). --format csv writes every SPEC "
+                  "§4 column.\n\n"
+                  "Examples:\n"
+                  "  swctl cdr query --since -1h --gateway carrier-a\n"
+                  "  swctl cdr query --since 2026-01-31 --until 2026-02-01 --reason no_route\n"
+                  "  swctl cdr query --callee 4930 --code 503 --limit 20 --format json\n"
+                  "  swctl cdr query --since -1d --format csv > today.csv");
     query->callback([&ctx, o] { ctx.action = [&ctx, o] { return queryCommand(ctx, *o); }; });
 
     auto so = std::make_shared<ShowOptions>();
@@ -405,6 +390,9 @@ void addCdrCommands(CLI::App& app, Context& ctx)
         "show", "One call and its failover chain, attempt by attempt (every node's CDR of it)");
     show->add_option("CALL_ID", so->callId, "The caller's (A-leg) SIP Call-ID")->required();
     show->add_option("--format", so->format, "table | json | csv (default table)");
+    show->footer("Examples:\n"
+                 "  swctl cdr show 3848276298@10.0.0.1\n"
+                 "  swctl cdr show 3848276298@10.0.0.1 --format json");
     show->callback([&ctx, so] {
         ctx.action = [&ctx, so] { return showCommand(ctx, *so); };
     });
@@ -427,6 +415,11 @@ void addCdrCommands(CLI::App& app, Context& ctx)
     stats->add_option("--top", st->top, "Failure pairs listed per group, 0-100")
         ->capture_default_str();
     stats->add_option("--format", st->format, "table | json | csv (default table)");
+    stats->footer("Examples:\n"
+                  "  swctl cdr stats                       # the last 24 hours by gateway\n"
+                  "  swctl cdr stats --since -1h --by reason\n"
+                  "  swctl cdr stats --since 2026-01-01 --until 2026-02-01 --by code "
+                  "--format csv");
     stats->callback([&ctx, st] {
         ctx.action = [&ctx, st] { return statsCommand(ctx, *st); };
     });

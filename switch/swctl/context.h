@@ -21,6 +21,9 @@ struct Context {
     std::string db;        // --db / SOFTSWITCH_DB
     std::string stateDir;  // --state-dir / SOFTSWITCH_STATE_DIR
     bool json = false;     // --json
+    // The live commands' (swctl calls, swctl gateway status) daemon API (SPEC §1).
+    std::string api;        // --api / SOFTSWITCH_API
+    std::string tokenFile;  // --token-file; else the token is SOFTSWITCH_HTTP_TOKEN
 
     /// Set by the chosen subcommand while parsing; run after parsing. Returns the exit code.
     std::function<int()> action;
@@ -29,8 +32,12 @@ struct Context {
     /// `<state dir>/pg` (started if it is not running, and stopped again at exit if swctl
     /// started it — the same place softswitchd uses).
     const std::string& dsn();
-    /// An AdminStore on dsn() (checks the schema version).
+    /// An AdminStore on dsn() (checks the schema version), whose changes the audit trail
+    /// attributes to actor().
     cdr::AdminStore& store();
+
+    /// `swctl:<OS user>` (getpwuid of the real uid; under sudo `swctl:<SUDO_USER>(sudo <user>)`).
+    static std::string actor();
 
 private:
     std::string dsn_;
@@ -44,5 +51,10 @@ void addGatewayCommands(CLI::App& app, Context& ctx);
 void addParamCommands(CLI::App& app, Context& ctx);
 void addRouteCommands(CLI::App& app, Context& ctx);
 void addCdrCommands(CLI::App& app, Context& ctx);
+void addAuditCommands(CLI::App& app, Context& ctx);
+/// `swctl calls`, and `swctl gateway status` under `gateway` (live state, over HTTP).
+void addLiveCommands(CLI::App& app, CLI::App& gateway, Context& ctx);
+/// `swctl completion bash`: generated from `app` as it stands when the command runs.
+void addCompletionCommand(CLI::App& app, Context& ctx);
 
 }  // namespace ss::swctl

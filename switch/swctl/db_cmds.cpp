@@ -115,10 +115,19 @@ void addDbCommands(CLI::App& app, Context& ctx)
 {
     auto* db = app.add_subcommand("db", "Database set-up");
     db->require_subcommand(1);
+    db->footer("Examples:\n  swctl db migrate\n  swctl db maintain --retention-days 180");
     auto* migrate = db->add_subcommand("migrate", "Apply schema/ migrations (idempotent)");
     auto schemaDir = std::make_shared<std::string>();
     migrate->add_option("--schema-dir", *schemaDir, "Directory of NNNN_*.sql migrations")
         ->envname("SOFTSWITCH_SCHEMA_DIR");
+    migrate->footer(
+        "Applies the schema/NNNN_*.sql files the database does not have yet, each in its own "
+        "transaction,\nthen creates the CDR partitions of the coming days. Safe to run again "
+        "and while softswitchd runs.\n\n"
+        "Examples:\n"
+        "  swctl db migrate\n"
+        "  swctl --db 'host=db1 dbname=softswitch user=softswitch' db migrate\n"
+        "  swctl db migrate --schema-dir /usr/share/softswitch/schema --json");
     migrate->callback([&ctx, schemaDir] {
         ctx.action = [&ctx, schemaDir] { return migrateCommand(ctx, *schemaDir); };
     });
@@ -133,6 +142,11 @@ void addDbCommands(CLI::App& app, Context& ctx)
     maintain->add_option("--retention-days", o->retentionDays,
                          "R: 0 (keep forever) to 3650; default: the stored "
                          "SS_CDR_RETENTION_DAYS, else 0");
+    maintain->footer("softswitchd runs this hourly; run it by hand after changing the "
+                     "retention.\n\n"
+                     "Examples:\n"
+                     "  swctl db maintain\n"
+                     "  swctl db maintain --days-ahead 14 --retention-days 365 --json");
     maintain->callback([&ctx, o] { ctx.action = [&ctx, o] { return maintainCommand(ctx, *o); }; });
 }
 

@@ -35,6 +35,24 @@ int run(int argc, char** argv)
     ss::swctl::addGatewayCommands(app, ctx);
     ss::swctl::addRouteCommands(app, ctx);
     ss::swctl::addCdrCommands(app, ctx);
+    ss::swctl::addAuditCommands(app, ctx);
+    ss::swctl::addLiveCommands(app, *app.get_subcommand("gateway"), ctx);
+    ss::swctl::addCompletionCommand(app, ctx);
+    app.footer(
+        "Configuration and CDR commands use PostgreSQL (--db or SOFTSWITCH_DB; without either, "
+        "the embedded\ncluster under --state-dir). Live commands (calls, gateway status) use "
+        "softswitchd's HTTP API\n(--api or SOFTSWITCH_API; token from SOFTSWITCH_HTTP_TOKEN or "
+        "--token-file).\n"
+        "Exit status: 0 ok, 2 usage or refused value (nothing changed), 1 operational error.\n"
+        "`swctl COMMAND --help` explains each command with examples.\n\n"
+        "Examples:\n"
+        "  swctl db migrate\n"
+        "  swctl gateway add carrier-a --role termination --host 198.51.100.7\n"
+        "  swctl route add --prefix 49 --gateway carrier-a\n"
+        "  swctl param set SS_SIP_TIMEOUT_INVITE 8\n"
+        "  swctl cdr query --since -1h --format csv\n"
+        "  swctl calls\n"
+        "  source <(swctl completion bash)");
 
     try {
         app.parse(argc, argv);

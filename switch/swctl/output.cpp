@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "switch/swctl/output.h"
 
+#include "cdr/errors.h"
 #include "cdr/time_format.h"
 
 #include <algorithm>
@@ -45,6 +46,20 @@ std::int64_t durationMs(const cdr::CdrAttempt& a)
 }
 
 }  // namespace
+
+std::string outputFormat(bool json, const std::string& format)
+{
+    if (!format.empty() && format != "table" && format != "json" && format != "csv") {
+        throw cdr::invalidValue("--format", format, "table, json or csv");
+    }
+    if (json && !format.empty() && format != "json") {
+        throw cdr::invalidValue("--format", format, "json (or no --format) together with --json");
+    }
+    if (json) {
+        return "json";
+    }
+    return format.empty() ? "table" : format;
+}
 
 void printTable(const Row& headers, const std::vector<Row>& rows)
 {

@@ -26,6 +26,10 @@ void printCsv(const Row& headers, const std::vector<Row>& rows);
 /// Pretty-printed JSON and a newline on stdout (bytes that are not UTF-8 become U+FFFD).
 void printJson(const Json& value);
 
+/// The output format of a command with `--format table|json|csv`: `--json` means json (and
+/// conflicts with another --format); default table. ValidationError (field --format) otherwise.
+std::string outputFormat(bool json, const std::string& format);
+
 /// A gateway as swctl shows it in JSON: its database column names.
 Json gatewayJson(const common::GatewayConfig& gateway);
 /// A route as swctl shows it in JSON: id, prefix, gateway (name), priority, weight and

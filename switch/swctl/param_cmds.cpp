@@ -180,13 +180,26 @@ void addParamCommands(CLI::App& app, Context& ctx)
 {
     auto* param = app.add_subcommand("param", "Switch parameters (SPEC §2, VOS3000 names)");
     param->require_subcommand(1);
+    param->footer("A change reaches a running softswitchd within a second; calls in progress "
+                  "keep the values\nthey started with where SPEC §2 says so.\n\n"
+                  "Examples:\n"
+                  "  swctl param list\n"
+                  "  swctl param set SS_SIP_TIMEOUT_INVITE 8\n"
+                  "  swctl param reset SS_SIP_TIMEOUT_INVITE");
 
     auto* list = param->add_subcommand("list", "Every parameter: value, default, allowed");
+    list->footer("VALUE is what the switch uses; CHANGED says whether it differs from DEFAULT "
+                 "(\"invalid\": a\nstored value the switch ignores, using the default). "
+                 "--json adds each parameter's meaning.\n\n"
+                 "Examples:\n  swctl param list\n  swctl param list --json");
     list->callback([&ctx] { ctx.action = [&ctx] { return listCommand(ctx); }; });
 
     auto getName = std::make_shared<std::string>();
     auto* get = param->add_subcommand("get", "Print the value in effect");
     get->add_option("NAME", *getName, "Parameter name")->required();
+    get->footer("Prints just the value, for scripts.\n\n"
+                "Examples:\n  swctl param get SS_SIP_SESSION_TTL\n"
+                "  ttl=$(swctl param get SS_SIP_SESSION_TTL)");
     get->callback([&ctx, getName] {
         ctx.action = [&ctx, getName] { return getCommand(ctx, *getName); };
     });
@@ -195,6 +208,12 @@ void addParamCommands(CLI::App& app, Context& ctx)
     auto* set = param->add_subcommand("set", "Validate and store a value");
     set->add_option("NAME", setArgs->first, "Parameter name")->required();
     set->add_option("VALUE", setArgs->second, "New value (see swctl param list)")->required();
+    set->footer("The value is checked against the allowed range (swctl param list) before "
+                "anything is written;\na refused value exits 2 and changes nothing.\n\n"
+                "Examples:\n"
+                "  swctl param set SS_SIP_TIMEOUT_INVITE 8\n"
+                "  swctl param set SS_SIP_RESEND_INTERVAL 0.5,1,2,4\n"
+                "  swctl param set SS_SIP_ENABLE_100REL on");
     set->callback([&ctx, setArgs] {
         ctx.action = [&ctx, setArgs] { return setCommand(ctx, setArgs->first, setArgs->second); };
     });
@@ -202,6 +221,7 @@ void addParamCommands(CLI::App& app, Context& ctx)
     auto resetName = std::make_shared<std::string>();
     auto* reset = param->add_subcommand("reset", "Remove the stored value (back to default)");
     reset->add_option("NAME", *resetName, "Parameter name")->required();
+    reset->footer("Example:\n  swctl param reset SS_SIP_TIMEOUT_INVITE");
     reset->callback([&ctx, resetName] {
         ctx.action = [&ctx, resetName] { return resetCommand(ctx, *resetName); };
     });

@@ -105,6 +105,10 @@ void addRouteCommands(CLI::App& app, Context& ctx)
 {
     auto* route = app.add_subcommand("route", "Routes (prefix -> termination gateway)");
     route->require_subcommand(1);
+    route->footer("Examples:\n"
+                  "  swctl route add --prefix 49 --gateway carrier-a\n"
+                  "  swctl route list\n"
+                  "  swctl route remove 12");
 
     auto o = std::make_shared<AddOptions>();
     auto* add = route->add_subcommand("add", "Add a route");
@@ -118,14 +122,24 @@ void addRouteCommands(CLI::App& app, Context& ctx)
     add->add_option("--site-order", o->siteOrder,
                     "Sites tried in this order, comma-separated (e.g. east,west); the first "
                     "route of a prefix that names one sets it for the prefix");
+    add->footer("The longest matching prefix wins; its routes are tried by priority, and "
+                "by weight among equal\npriorities (failover to the next on SPEC §3 "
+                "failover-codes).\n\n"
+                "Examples:\n"
+                "  swctl route add --prefix 49 --gateway carrier-a --priority 10\n"
+                "  swctl route add --prefix 49 --gateway carrier-b --priority 20\n"
+                "  swctl route add --prefix \"\" --gateway carrier-default   # every number\n"
+                "  swctl route add --prefix 44 --gateway carrier-uk --site-order lon,fra");
     add->callback([&ctx, o] { ctx.action = [&ctx, o] { return addCommand(ctx, *o); }; });
 
     auto* list = route->add_subcommand("list", "List routes");
+    list->footer("Examples:\n  swctl route list\n  swctl route list --json");
     list->callback([&ctx] { ctx.action = [&ctx] { return listCommand(ctx); }; });
 
     auto* remove = route->add_subcommand("remove", "Remove a route");
     auto id = std::make_shared<std::string>();
     remove->add_option("ID", *id, "Route id (swctl route list)")->required();
+    remove->footer("Example:\n  swctl route remove 12     # the ID column of swctl route list");
     remove->callback([&ctx, id] { ctx.action = [&ctx, id] { return removeCommand(ctx, *id); }; });
 }
 

@@ -4,6 +4,7 @@
 #include "common/text.h"
 
 #include "cdr/errors.h"
+#include "cdr/time_format.h"
 
 #include <arpa/inet.h>
 
@@ -50,6 +51,15 @@ std::optional<long long> toInteger(const std::string& text)
         return std::nullopt;
     }
     return value;
+}
+
+std::string joined(const std::vector<std::string>& items)
+{
+    std::string out;
+    for (const auto& item : items) {
+        out += (out.empty() ? "" : ", ") + item;
+    }
+    return out;
 }
 
 std::string integerRange(int min, int max)
@@ -249,6 +259,15 @@ std::string parseDigits(const std::string& field, const std::string& text, std::
     return text;
 }
 
+std::vector<std::string> gatewayOptionKeys()
+{
+    std::vector<std::string> keys;
+    for (const auto& [name, check] : gatewayOptions()) {
+        keys.push_back(name);
+    }
+    return keys;
+}
+
 std::pair<std::string, std::string> parseGatewayOption(const std::string& text)
 {
     const auto eq = text.find('=');
@@ -256,15 +275,85 @@ std::pair<std::string, std::string> parseGatewayOption(const std::string& text)
     const auto& options = gatewayOptions();
     const auto it = options.find(key);
     if (eq == std::string::npos || it == options.end()) {
-        std::string keys;
-        for (const auto& [name, check] : options) {
-            keys += (keys.empty() ? "" : ", ") + name;
-        }
-        throw invalidValue("--opt", text, "KEY=VALUE with KEY one of " + keys);
+        throw invalidValue("--opt", text,
+                           "KEY=VALUE with KEY one of " + joined(gatewayOptionKeys()));
     }
     const std::string value = text.substr(eq + 1);
     it->second("--opt " + key, value);
     return {key, value};
+}
+
+const std::vector<std::string>& gatewaySetKeys()
+{
+    static const std::vector<std::string> kKeys = [] {
+        std::vector<std::string> keys = {"host",         "transport",     "capacity", "cps",
+                                         "site",         "prefix-strip",  "prefix-add"};
+        for (const auto& key : gatewayOptionKeys()) {
+            keys.push_back(key);
+        }
+        return keys;
+    }();
+    return kKeys;
+}
+
+// The same checks as `gateway add` (toGateway in gateway_cmds.cpp) and `--opt`, with the key
+// as the field name.
+cdr::GatewayChanges parseGatewayChanges(const std::vector<std::string>& keyValues)
+{
+    cdr::GatewayChanges c;
+    std::vector<std::string> seen;
+    for (const auto& text : keyValues) {
+        const auto eq = text.find('=');
+        const std::string key = text.substr(0, eq);
+        const auto& keys = gatewaySetKeys();
+        if (eq == std::string::npos || std::find(keys.begin(), keys.end(), key) == keys.end()) {
+            throw invalidValue("KEY=VALUE", text,
+                               "KEY=VALUE with KEY one of " + joined(keys) +
+                                   " (a gateway's name and role cannot be changed)");
+        }
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+            throw invalidValue("KEY=VALUE", text, "each KEY at most once");
+        }
+        seen.push_back(key);
+        const std::string value = text.substr(eq + 1);
+        if (key == "host") {
+            const auto hostPort = parseHostPort(key, value);
+            c.host = hostPort.host;
+            if (hostPort.port) {
+                c.port = static_cast<std::uint16_t>(*hostPort.port);
+            }
+        } else if (key == "transport") {
+            c.transport = parseTransport(key, value);
+        } else if (key == "capacity") {
+            c.capacity = parseInt(key, value, 0, INT_MAX);
+        } else if (key == "cps") {
+            c.cps = parseInt(key, value, 0, INT_MAX);
+        } else if (key == "site") {
+            c.site = value.empty() ? value : parseName(key, value);  // "" = no site
+        } else if (key == "prefix-strip") {
+            c.prefixStrip = parseInt(key, value, 0, 32);
+        } else if (key == "prefix-add") {
+            c.prefixAdd = parseDigits(key, value, 32);
+        } else if (value.empty()) {
+            c.options[key] = std::nullopt;  // KEY= removes the option: its default applies
+        } else {
+            gatewayOptions().at(key)(key, value);
+            c.options[key] = value;
+        }
+    }
+    return c;
+}
+
+common::SysTime parseTime(const std::string& field, const std::string& text, common::SysTime now)
+{
+    const auto t = cdr::parseTimeSpec(text, now);
+    if (!t) {
+        throw invalidValue(field, text,
+                           "an ISO-8601 time (2026-01-31, 2026-01-31T08:00:00Z, "
+                           "2026-01-31 08:00+02:00), now, or -N followed by s, m, h, d "
+                           "or w (e.g. -30m, -2d)");
+    }
+    return *t;
 }
 
 std::string parseReason(const std::string& field, const std::string& text)

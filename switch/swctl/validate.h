@@ -5,6 +5,8 @@
 // cdr::ValidationError whose message names the field, the bad value and what is allowed
 // (SPEC §1), before anything is written.
 
+#include "cdr/admin_store.h"
+#include "common/clock.h"
 #include "common/provisioning.h"
 
 #include <cstdint>
@@ -47,6 +49,21 @@ std::string parseDigits(const std::string& field, const std::string& text,
 
 /// One `--opt KEY=VALUE` (SPEC §3), key known and value checked for its kind.
 std::pair<std::string, std::string> parseGatewayOption(const std::string& text);
+/// The SPEC §3 option keys, sorted.
+std::vector<std::string> gatewayOptionKeys();
+
+/// The keys `swctl gateway set` takes: host, transport, capacity, cps, site, prefix-strip,
+/// prefix-add, then the SPEC §3 option keys.
+const std::vector<std::string>& gatewaySetKeys();
+/// `swctl gateway set NAME KEY=VALUE...`: every pair checked as `gateway add` checks the same
+/// value (`host` as --host, an option as --opt), the key naming the field in the message; each
+/// key at most once. `site=` and `prefix-add=` clear the value; an option key with an empty
+/// value removes the option (its default applies again).
+cdr::GatewayChanges parseGatewayChanges(const std::vector<std::string>& keyValues);
+
+/// An operator's time (cdr::parseTimeSpec: ISO-8601, now, -30m, -2d, ...).
+common::SysTime parseTime(const std::string& field, const std::string& text,
+                          common::SysTime now);
 
 /// An end_reason word: `^[a-z0-9_]{1,64}$`.
 std::string parseReason(const std::string& field, const std::string& text);

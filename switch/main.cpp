@@ -15,6 +15,10 @@
 #include "routing/routing_table.h"
 #include "switch/call_manager.h"
 #include "switch/sofia/sofia_runtime.h"
+#include "web/admin_api.h"
+#include "web/api.h"
+#include "web/http_server.h"
+#include "web/token.h"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -25,6 +29,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <optional>
 #include <thread>
 
@@ -82,6 +87,7 @@ struct Options {
     std::string db;
     std::string sip = "udp:0.0.0.0:5060,tcp:0.0.0.0:5060";
     std::string http;
+    std::string httpTokenFile;
     std::string node;
     std::string spool;
     std::string stateDir = "/var/lib/softswitch";
@@ -112,7 +118,8 @@ std::string defaultSchemaDir()
 }
 
 /// Writes `path` atomically (tmp + rename) so a test harness never reads half a file.
-void writeReadyFile(const std::string& path, const std::vector<ss::sig::ListenPoint>& bound)
+void writeReadyFile(const std::string& path, const std::vector<ss::sig::ListenPoint>& bound,
+                    const std::string& http)
 {
     const std::string tmp = path + ".tmp";
     {
@@ -121,9 +128,47 @@ void writeReadyFile(const std::string& path, const std::vector<ss::sig::ListenPo
             out << "sip." << ss::common::toString(lp.transport) << "=" << lp.ip << ":" << lp.port
                 << "\n";
         }
+        if (!http.empty()) {
+            out << "http=" << http << "\n";
+        }
         out << "pid=" << ::getpid() << "\n";
     }
     std::filesystem::rename(tmp, path);
+}
+
+/// `--http IP:PORT` (`[IPv6]:PORT`) as the server's address and port. Throws ConfigError.
+ss::web::HttpServerConfig parseHttpAddress(const std::string& text)
+{
+    const auto colon = text.rfind(':');
+    std::string host = colon == std::string::npos ? std::string() : text.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    int port = -1;
+    try {
+        std::size_t used = 0;
+        const std::string digits = colon == std::string::npos ? "" : text.substr(colon + 1);
+        port = std::stoi(digits, &used);
+        if (used != digits.size()) {
+            port = -1;
+        }
+    } catch (const std::exception&) {
+    }
+    if (host.empty() || port < 0 || port > 65535) {
+        throw ss::ConfigError("--http '" + text + "': expected IP:PORT (e.g. 127.0.0.1:8088, "
+                              "[::1]:8088; port 0 = any free port)");
+    }
+    ss::web::HttpServerConfig config;
+    config.address = host;
+    config.port = static_cast<std::uint16_t>(port);
+    return config;
+}
+
+/// `host:port` as clients write it.
+std::string httpAddress(const std::string& host, std::uint16_t port)
+{
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+           std::to_string(port);
 }
 
 /// SIGTERM drain (SPEC §1): refuse new calls with 503, let calls finish for up to `drain`,
@@ -215,8 +260,42 @@ int run(const Options& opt)
         },
         [&](const std::string& error) { log->warn("provisioning watcher: {}", error); });
 
+    // The HTTP API (SPEC §1): live state copied on the sip-loop, the database through its own
+    // AdminStore, behind a bearer token that never comes from argv.
+    std::unique_ptr<ss::web::Api> api;
+    std::unique_ptr<ss::web::HttpServer> http;
+    std::string httpBound;
     if (!opt.http.empty()) {
-        log->warn("--http {}: the HTTP API is not implemented yet; ignoring", opt.http);
+        auto config = parseHttpAddress(opt.http);
+        std::filesystem::create_directories(opt.stateDir);
+        const char* env = std::getenv(ss::web::kTokenEnv);
+        const std::string token = ss::web::loadToken(
+            opt.httpTokenFile, env ? std::optional<std::string>(env) : std::nullopt,
+            opt.stateDir + "/http.token");
+        ss::web::ApiBackend backend;
+        backend.live = [&runtime, &calls, &writer] {
+            auto promise = std::make_shared<std::promise<ss::common::LiveState>>();
+            auto copy = promise->get_future();
+            runtime.post([&calls, promise] { promise->set_value(calls.liveState()); });
+            if (copy.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
+                throw std::runtime_error("the sip-loop did not answer within 2 s");
+            }
+            auto state = copy.get();
+            state.counters.cdrQueueDepth = writer->queueDepth();
+            state.counters.cdrSpoolBytes = writer->spoolBytes();
+            state.counters.cdrDelivered = writer->deliveredCount();
+            return state;
+        };
+        backend.admin = std::make_shared<ss::web::AdminStoreApi>(dsn);
+        api = std::make_unique<ss::web::Api>(std::move(backend), token, clock);
+        http = std::make_unique<ss::web::HttpServer>(
+            config, [a = api.get()](const ss::web::Request& r) { return a->handle(r); });
+        http->start();
+        httpBound = httpAddress(config.address, http->port());
+        log->info("HTTP API on http://{}/api/v1/ (token: {})", httpBound,
+                  !opt.httpTokenFile.empty() ? opt.httpTokenFile
+                  : env != nullptr          ? std::string("$") + ss::web::kTokenEnv
+                                            : opt.stateDir + "/http.token");
     }
 
     // Signals are taken by one thread with sigwait (blocked everywhere else) and turned into
@@ -252,9 +331,14 @@ int run(const Options& opt)
         log->info("listening on {}:{}:{}", ss::common::toString(lp.transport), lp.ip, lp.port);
     }
     if (!opt.readyFile.empty()) {
-        writeReadyFile(opt.readyFile, runtime.bound());
+        writeReadyFile(opt.readyFile, runtime.bound(), httpBound);
     }
     runtime.run();
+
+    // Before anything the API reads goes away (a live() in progress waits on the sip-loop).
+    if (http) {
+        http->stop();
+    }
 
     watcher.stop();
     partitions.stop();
@@ -287,7 +371,12 @@ int main(int argc, char** argv)
                    "--state-dir");
     app.add_option("--sip", opt.sip, "Listen points, e.g. udp:0.0.0.0:5060,tcp:0.0.0.0:5060")
         ->capture_default_str();
-    app.add_option("--http", opt.http, "HTTP API and web page IP:PORT (not implemented yet)");
+    app.add_option("--http", opt.http,
+                   "HTTP API IP:PORT, e.g. 127.0.0.1:8088 (off when not given); its bearer "
+                   "token comes from --http-token-file, $SOFTSWITCH_HTTP_TOKEN, or is generated "
+                   "into STATE_DIR/http.token");
+    app.add_option("--http-token-file", opt.httpTokenFile,
+                   "File holding the HTTP API token (never on the command line)");
     app.add_option("--node", opt.node, "Node name written into every CDR (default: hostname)");
     app.add_option("--spool", opt.spool, "CDR spool directory (default: STATE_DIR/spool)");
     app.add_option("--state-dir", opt.stateDir, "State directory")->capture_default_str();

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The JSON shapes of the HTTP API. CDR rows, attempts and stats have exactly the keys and
+// values of `swctl ... --json` (switch/swctl/output.cpp, cdr_cmds.cpp), so scripts can move
+// between the two; live state is common::LiveState in snake_case.
+
+#include "cdr/admin_store.h"
+#include "common/live_state.h"
+#include "common/params.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace ss::web {
+
+/// Keys stay in the order they were added (column order), for people reading it.
+using Json = nlohmann::ordered_json;
+
+/// Compact JSON text; bytes that are not UTF-8 become U+FFFD (never throws on bad input).
+std::string dumpJson(const Json& value);
+
+Json optionalTime(const std::optional<common::SysTime>& t);
+
+Json callJson(const common::LiveCall& call);
+Json liveGatewayJson(const common::LiveGateway& gateway);
+
+/// The SPEC §4 `cdr` columns, as `swctl cdr query --json`.
+Json cdrJson(const cdr::CdrRow& row);
+/// One `cdr_attempt` row with duration_ms, as `swctl cdr show --json` (attempt_list items).
+Json attemptJson(const cdr::CdrAttempt& attempt);
+/// One group of `swctl cdr stats --json`.
+Json statsJson(const cdr::CdrStatsRow& row);
+
+/// One parameter as `swctl param get --json` (name, value in effect, default, allowed,
+/// changed, stored, meaning, error when the stored value is refused), plus `differs`: the
+/// value in effect is not the default (the same as `changed`, under the name the web page
+/// uses).
+Json paramJson(const common::ParamSpec& spec, const std::map<std::string, std::string>& stored);
+
+}  // namespace ss::web

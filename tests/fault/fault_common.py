@@ -70,12 +70,19 @@ def prerequisites(name, need_pgbin):
     return None
 
 
+# The server settings of the fault tests: speed over durability (a throwaway cluster).
+FAST_PG_SETTINGS = {"fsync": "off", "full_page_writes": "off", "max_connections": "100"}
+
+
 class PrivatePg:
     """A PostgreSQL 15 cluster of this test alone (initdb in a mktemp dir, a free port, socket
     in the temp dir, 127.0.0.1 only), run as the `postgres` OS user when we are root. Stopped
-    and started by its own pg_ctl and data dir; never the shared SS_TEST_PG_URL cluster."""
+    and started by its own pg_ctl and data dir; never the shared SS_TEST_PG_URL cluster.
 
-    def __init__(self, log_dir):
+    `settings` ({name: value}, each passed as `-c name=value`) defaults to FAST_PG_SETTINGS
+    (fsync off); tests/load/sip_bench.py passes durable ones."""
+
+    def __init__(self, log_dir, settings=None):
         self.tmp = tempfile.mkdtemp(prefix="ss-fault-pg.")  # short: unix socket path limit
         os.chmod(self.tmp, 0o755)
         self.data = os.path.join(self.tmp, "data")
@@ -90,6 +97,7 @@ class PrivatePg:
             self.as_pg = ["runuser", "-u", "postgres", "--"]
         self.port = free_port(["tcp"])
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.settings = dict(FAST_PG_SETTINGS if settings is None else settings)
         self.initialised = False
 
     def _run(self, argv, timeout):
@@ -110,7 +118,7 @@ class PrivatePg:
         self._run([f"{PGBIN}/pg_ctl", "-D", self.data, "-l", self.log_path, "-w",
                    "-t", str(int(timeout)),
                    "-o", f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1 "
-                         f"-c fsync=off -c full_page_writes=off -c max_connections=100",
+                         + " ".join(f"-c {k}={v}" for k, v in self.settings.items()),
                    "start"], timeout=timeout + 10)
         log(f"PostgreSQL (private) up on 127.0.0.1:{self.port} in "
             f"{time.monotonic() - t0:.2f} s")
@@ -226,15 +234,16 @@ class Harness:
                 "-timeout", f"{int(timeout_s)}s", *self.sipp_logs("uac")]
         return self.spawn("uac", argv)
 
-    def start_daemon(self, node, sip, tag="softswitchd"):
-        """softswitchd on `sip` (e.g. udp:127.0.0.1:0); waits for its ready file. Returns
-        (Proc, {ready file keys})."""
+    def start_daemon(self, node, sip, tag="softswitchd", extra=()):
+        """softswitchd on `sip` (e.g. udp:127.0.0.1:0) with `extra` options; waits for its
+        ready file. Returns (Proc, {ready file keys})."""
         ready = os.path.join(self.dir, f"{tag}.ready")
         if os.path.exists(ready):
             os.unlink(ready)
         argv = [self.args.softswitchd, "--db", self.dsn, "--sip", sip, "--node", node,
                 "--spool", self.spool, "--state-dir", os.path.join(self.dir, "state"),
-                "--log-level", "debug", "--ready-file", ready, "--drain-seconds", "5"]
+                "--log-level", "debug", "--ready-file", ready, "--drain-seconds", "5",
+                *extra]
         proc = self.spawn(tag, argv, env=self.env)
         while not os.path.exists(ready):
             if not proc.running():

@@ -12,6 +12,7 @@
 #                         in <dir>/pg, CDR spool in <dir>/spool
 #   SOFTSWITCH_DB         libpq DSN of an external PostgreSQL instead of the embedded one
 #   SOFTSWITCH_SIP        listen points (default udp:127.0.0.1:5060,tcp:127.0.0.1:5060)
+#   SOFTSWITCH_HTTP       HTTP API address (default 127.0.0.1:8088)
 #   SOFTSWITCH_LOG_LEVEL  trace|debug|info|warn|error (default info)
 set -euo pipefail
 
@@ -28,6 +29,7 @@ state="$(cd "$state" && pwd)"
 export SOFTSWITCH_STATE_DIR="$state"
 export SOFTSWITCH_SCHEMA_DIR="$repo/schema"
 sip="${SOFTSWITCH_SIP:-udp:127.0.0.1:5060,tcp:127.0.0.1:5060}"
+http="${SOFTSWITCH_HTTP:-127.0.0.1:8088}"
 
 db_args=()
 if [ -n "${SOFTSWITCH_DB:-}" ]; then
@@ -55,9 +57,13 @@ Place a test call (in two other terminals, from $repo):
 
 Then look at the CDR (same state directory, so no --db needed):
   SOFTSWITCH_STATE_DIR=$state $swctl cdr query --limit 5
+
+HTTP API on http://$http/api/v1/ (token in $state/http.token once started):
+  SOFTSWITCH_HTTP_TOKEN=\$(cat $state/http.token) $swctl calls --api http://$http
+  curl -H "Authorization: Bearer \$(cat $state/http.token)" http://$http/metrics
 ==============================================================================================
 
 MSG
 
 exec "$softswitchd" "${db_args[@]}" --state-dir "$state" --spool "$state/spool" --sip "$sip" \
-    --node "$(hostname)" --log-level "${SOFTSWITCH_LOG_LEVEL:-info}"
+    --http "$http" --node "$(hostname)" --log-level "${SOFTSWITCH_LOG_LEVEL:-info}"

@@ -2,6 +2,7 @@
 #include "switch/call_manager.h"
 
 #include "common/log.h"
+#include "routing/selection.h"
 
 #include <spdlog/spdlog.h>
 
@@ -264,12 +265,12 @@ common::LiveState CallManager::liveState() const
         if (gw.role == common::GatewayRole::Origination) {
             counters.callsLastSecond += live.callsLastSecond;
         } else {
-            for (const auto& addr : table_->addresses(gw)) {
+            for (const auto& ip : table_->addresses(gw)) {
                 common::LiveAddress a;
-                a.addr = addr;
-                a.health = routing::toString(health_.state(addr, nowMono));
-                a.penalty = health_.penalty(addr, nowMono);
-                a.lastError = health_.lastError(addr);
+                a.addr = routing::formatAddress(ip, gw.port);  // the health key, IP:PORT
+                a.health = routing::toString(health_.state(a.addr, nowMono));
+                a.penalty = health_.penalty(a.addr, nowMono);
+                a.lastError = health_.lastError(a.addr);
                 if (!a.lastError.empty()) {
                     live.lastError = a.lastError;
                 }

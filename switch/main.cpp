@@ -73,14 +73,26 @@ void apply(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
 }
 
 /// apply() from another thread (the watcher, the signal thread): the table is built here,
-/// then installed on the sip-loop.
-void install(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
+/// then installed on the sip-loop. A snapshot whose stored parameters do not validate (written
+/// by other means than swctl) is refused whole and the switch keeps the one it has; returns
+/// false then.
+bool install(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
              ss::common::Provisioning provisioning)
 {
+    std::vector<std::string> errors;
+    ss::common::SwitchParams::fromStored(provisioning.params, &errors);
+    if (!errors.empty()) {
+        for (const auto& error : errors) {
+            ss::common::logger("main")->error("reload refused, keeping the running snapshot: "
+                                              "param table: {}", error);
+        }
+        return false;
+    }
     auto table = ss::routing::RoutingTable::build(std::move(provisioning));
     runtime.post([&runtime, &calls, table = std::move(table)]() mutable {
         apply(runtime, calls, std::move(table));
     });
+    return true;
 }
 
 struct Options {
@@ -136,9 +148,13 @@ void writeReadyFile(const std::string& path, const std::vector<ss::sig::ListenPo
     std::filesystem::rename(tmp, path);
 }
 
-/// `--http IP:PORT` (`[IPv6]:PORT`) as the server's address and port. Throws ConfigError.
-ss::web::HttpServerConfig parseHttpAddress(const std::string& text)
+/// `--http IP:PORT` (`[IPv6]:PORT`, or PORT alone for 127.0.0.1) as the server's address
+/// and port. Throws ConfigError.
+ss::web::HttpServerConfig parseHttpAddress(std::string text)
 {
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+        text = "127.0.0.1:" + text;  // a port alone: loopback (SPEC: 127.0.0.1 by default)
+    }
     const auto colon = text.rfind(':');
     std::string host = colon == std::string::npos ? std::string() : text.substr(0, colon);
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
@@ -155,8 +171,9 @@ ss::web::HttpServerConfig parseHttpAddress(const std::string& text)
     } catch (const std::exception&) {
     }
     if (host.empty() || port < 0 || port > 65535) {
-        throw ss::ConfigError("--http '" + text + "': expected IP:PORT (e.g. 127.0.0.1:8088, "
-                              "[::1]:8088; port 0 = any free port)");
+        throw ss::ConfigError("--http '" + text + "': expected IP:PORT or PORT (e.g. "
+                              "127.0.0.1:8088, [::1]:8088, 8088 = 127.0.0.1:8088; port 0 = any "
+                              "free port)");
     }
     ss::web::HttpServerConfig config;
     config.address = host;
@@ -253,10 +270,13 @@ int run(const Options& opt)
         dsn,
         [&](ss::common::Provisioning provisioning) {
             // Counted before the snapshot moves to the sip-loop.
-            log->info("provisioning reloaded: {} gateways, {} routes, {} parameters set",
-                      provisioning.gateways.size(), provisioning.routes.size(),
-                      provisioning.params.size());
-            install(runtime, calls, std::move(provisioning));
+            const auto gateways = provisioning.gateways.size();
+            const auto routes = provisioning.routes.size();
+            const auto params = provisioning.params.size();
+            if (install(runtime, calls, std::move(provisioning))) {
+                log->info("provisioning reloaded: {} gateways, {} routes, {} parameters set",
+                          gateways, routes, params);
+            }
         },
         [&](const std::string& error) { log->warn("provisioning watcher: {}", error); });
 
@@ -309,8 +329,9 @@ int run(const Options& opt)
             }
             if (sig == SIGHUP) {
                 try {
-                    install(runtime, calls, ss::cdr::loadProvisioning(dsn));
-                    log->info("SIGHUP: gateways, routes and parameters reloaded");
+                    if (install(runtime, calls, ss::cdr::loadProvisioning(dsn))) {
+                        log->info("SIGHUP: gateways, routes and parameters reloaded");
+                    }
                 } catch (const std::exception& e) {
                     log->error("SIGHUP: reload failed, keeping the old routing: {}", e.what());
                 }
@@ -372,7 +393,7 @@ int main(int argc, char** argv)
     app.add_option("--sip", opt.sip, "Listen points, e.g. udp:0.0.0.0:5060,tcp:0.0.0.0:5060")
         ->capture_default_str();
     app.add_option("--http", opt.http,
-                   "HTTP API IP:PORT, e.g. 127.0.0.1:8088 (off when not given); its bearer "
+                   "HTTP API IP:PORT, or PORT for 127.0.0.1 (off when not given); its bearer "
                    "token comes from --http-token-file, $SOFTSWITCH_HTTP_TOKEN, or is generated "
                    "into STATE_DIR/http.token");
     app.add_option("--http-token-file", opt.httpTokenFile,

@@ -16,6 +16,7 @@ switch -> it keeps routing on its snapshot and picks up a change made after the 
      them all; `swctl calls` lists them;
   4. `swctl param set SS_SIP_RESEND_INTERVAL 1,1,1`; 1 s after swctl returned, a call to 1999:
      the sink gets the INVITE at 0, 1, 2, 3 s (the default list would give 0, 0.5, 1.5, 3.5);
+     then an invalid value written by hand in SQL: the reload is refused and logged;
   5. `swctl gateway disable term1`; 1 s after swctl returned, a call to 1555 goes to term2
      (term1 gets no INVITE); `swctl gateway status` shows term1 disabled;
   6. PostgreSQL stopped: a call to 1555 still completes (term2, on the snapshot); PostgreSQL
@@ -210,6 +211,29 @@ class Test:
             h.check(abs(got - want) <= 0.1, f"INVITE copies at {offsets} s, expected 0,1,2,3 "
                     f"(+-100 ms): the new SS_SIP_RESEND_INTERVAL was not applied")
         h.check(rc == 0, f"{tag}: exit {rc}, expected the 503 of an unanswered route")
+        status = json.loads(self.swctl_live("--json", "gateway", "status"))
+        slow_live = [g for g in status["gateways"] if g["name"] == "slow"]
+        h.check(slow_live and slow_live[0]["addresses"] and
+                slow_live[0]["addresses"][0]["addr"] == f"127.0.0.1:{slow.port}" and
+                slow_live[0]["addresses"][0]["health"] == "blacklisted" and
+                slow_live[0]["outcomes"] == {"resend_exhausted": 1},
+                f"gateway status: the silent gateway should be blacklisted after "
+                f"resend_exhausted: {slow_live}")
+
+        # 4b. A stored value swctl would refuse (written by hand in SQL): the reload is refused
+        # whole and logged, and the switch keeps its snapshot; swctl puts it right again.
+        refused = "reload refused, keeping the running snapshot"
+        h.sql("UPDATE param SET value = 'forever' WHERE name = 'SS_SIP_TIMEOUT_INVITE'")
+        dlog = os.path.join(h.dir, "softswitchd.out")
+        t0 = time.monotonic()
+        while not fc.daemon_log_lines(dlog, refused):
+            h.check(time.monotonic() - t0 < 2, "a hand-written invalid parameter was not "
+                    "refused (no 'reload refused' logged within 2 s)")
+            time.sleep(0.02)
+        fc.log(f"invalid stored parameter: {fc.daemon_log_lines(dlog, refused)[0]}")
+        seen = len(self.reloads())
+        h.swctl("param", "set", "SS_SIP_TIMEOUT_INVITE", "300")
+        self.wait_reload(seen, "param set after the refused reload", 1.0)
 
         # 5. gateway disable: the next call avoids term1, within 1 s.
         term1_before = self.invites_at("term1")

@@ -129,6 +129,7 @@ TEST_F(CallManagerTest, TheLiveViewShowsEachCallItsLegsAndTimersAndTheCounters)
     ASSERT_NE(t1, live.gateways.end());
     EXPECT_EQ(t1->activeCalls, 1);
     ASSERT_EQ(t1->addresses.size(), 1u);
+    EXPECT_EQ(t1->addresses[0].addr, "198.51.100.1:5060");
     EXPECT_EQ(t1->addresses[0].health, "up");
 
     manager_.onDialogRequest(aDialog(), stack_.newServerTxn(), request("BYE"));

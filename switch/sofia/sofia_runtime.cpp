@@ -335,15 +335,23 @@ SofiaRuntime::Impl::Impl(const std::vector<ListenPoint>& listen, const common::C
                ";transport=" + transportParam(lp.transport);
     };
     const std::string first = urlOf(listen.front());
+    // UDP socket buffers sized for bursts (the kernel default, ~208 KiB, drops datagrams at a
+    // few hundred calls/s while the loop is busy; the kernel caps these at net.core.rmem_max /
+    // wmem_max).
+    constexpr unsigned kUdpRcvBuf = 8u << 20;
+    constexpr unsigned kUdpSndBuf = 4u << 20;
     agent_ = nta_agent_create(root_, URL_STRING_MAKE(first.c_str()), nullptr, nullptr,
                               NTATAG_UA(1), NTATAG_CANCEL_487(1), NTATAG_SERVER_RPORT(1),
-                              NTATAG_CLIENT_RPORT(1), NTATAG_PASS_100(1), TAG_END());
+                              NTATAG_CLIENT_RPORT(1), NTATAG_PASS_100(1),
+                              TPTAG_UDP_RMEM(kUdpRcvBuf), TPTAG_UDP_WMEM(kUdpSndBuf), TAG_END());
     if (agent_ == nullptr) {
         throw ConfigError("--sip: cannot listen on " + first);
     }
     for (std::size_t i = 1; i < listen.size(); ++i) {
         const std::string url = urlOf(listen[i]);
-        if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()), TAG_END()) < 0) {
+        if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()),
+                                TPTAG_UDP_RMEM(kUdpRcvBuf), TPTAG_UDP_WMEM(kUdpSndBuf),
+                                TAG_END()) < 0) {
             throw ConfigError("--sip: cannot listen on " + url);
         }
     }
@@ -744,6 +752,11 @@ void SofiaRuntime::Impl::ack(DialogId dialog, ClientTxnId invite, const std::str
     auto leg = legs_.find(dialog);
     auto orq = orqs_.find(invite);
     if (leg == legs_.end() || orq == orqs_.end()) {
+        return;
+    }
+    // Only an INVITE is ACKed: nta asserts (aborts) on an ACK it cannot match to an INVITE,
+    // e.g. after a 2xx to a refresh UPDATE.
+    if (nta_outgoing_method(orq->second->orq) != sip_method_invite) {
         return;
     }
     su_home_t home[1] = {SU_HOME_INIT(home)};

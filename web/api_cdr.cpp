@@ -2,6 +2,7 @@
 // The CDR endpoints: query-string validation as swctl validates its options (same ranges and
 // wording, the parameter named as in the URL), then AdminApi.
 
+#include "cdr/cdr_json.h"
 #include "cdr/errors.h"
 #include "cdr/time_format.h"
 #include "web/api_internal.h"
@@ -60,10 +61,7 @@ common::SysTime parseTime(const std::string& field, const std::string& text, com
 {
     const auto t = cdr::parseTimeSpec(text, now);
     if (!t) {
-        throw invalidField(field, text,
-                           "an ISO-8601 time (2026-01-31, 2026-01-31T08:00:00Z, "
-                           "2026-01-31 08:00+02:00), now, or -N followed by s, m, h, d or w "
-                           "(e.g. -30m, -2d)");
+        throw invalidField(field, text, cdr::kTimeSpecAllowed);
     }
     return *t;
 }
@@ -100,26 +98,16 @@ std::string parseMatch(const std::string& field, const std::string& text, const 
 
 cdr::EndDirection parseEndDirection(const std::string& text)
 {
-    for (const auto d :
-         {cdr::EndDirection::Caller, cdr::EndDirection::Callee, cdr::EndDirection::Switch}) {
-        if (text == cdr::toString(d)) {
-            return d;
-        }
+    if (const auto d = cdr::endDirectionFromWord(text)) {
+        return *d;
     }
     throw invalidField("end_direction", text, "caller, callee or switch");
 }
 
 cdr::StatsGroup parseStatsGroup(const std::string& text)
 {
-    const std::vector<std::pair<std::string, cdr::StatsGroup>> groups = {
-        {"gateway", cdr::StatsGroup::Gateway},
-        {"code", cdr::StatsGroup::Code},
-        {"reason", cdr::StatsGroup::Reason},
-        {"end-direction", cdr::StatsGroup::EndDirection}};
-    for (const auto& [name, group] : groups) {
-        if (text == name) {
-            return group;
-        }
+    if (const auto group = cdr::statsGroupFromWord(text)) {
+        return *group;
     }
     throw invalidField("by", text, "gateway, code, reason or end-direction");
 }
@@ -161,13 +149,15 @@ Json cdrQueryBody(AdminApi& admin, const Query& query, common::SysTime now)
         q.sipCode = parseInt("code", *v, 0, 699);
     }
     if (const auto v = get(p, "reason")) {
-        q.endReason = parseMatch("reason", *v, "[a-z0-9_]{1,64}",
-                                 "an end reason such as no_route or callee_bye");
+        if (!cdr::isReasonWord(*v)) {
+            throw invalidField("reason", *v, "an end reason such as no_route or callee_bye");
+        }
+        q.endReason = *v;
     }
     q.limit = parseInt("limit", get(p, "limit").value_or("100"), 1, 10000);
     auto rows = Json::array();
     for (const auto& r : admin.queryCdrs(q)) {
-        rows.push_back(cdrJson(r));
+        rows.push_back(cdr::cdrJson(r));
     }
     return {{"cdrs", std::move(rows)}};
 }
@@ -184,17 +174,7 @@ Json cdrShowBody(AdminApi& admin, const std::string& callId)
                         {{"error", "no CDR with call id " + callId}, {"call_id", callId}},
                         ""};
     }
-    auto out = Json::array();
-    for (const auto& call : calls) {
-        auto j = cdrJson(call.cdr);
-        auto attempts = Json::array();
-        for (const auto& a : call.attempts) {
-            attempts.push_back(attemptJson(a));
-        }
-        j["attempt_list"] = std::move(attempts);  // `attempts` stays the count, as in query
-        out.push_back(std::move(j));
-    }
-    return {{"call_id", callId}, {"cdrs", std::move(out)}};
+    return {{"call_id", callId}, {"cdrs", cdr::cdrDetailsJson(calls)}};
 }
 
 Json cdrStatsBody(AdminApi& admin, const Query& query, common::SysTime now)
@@ -208,14 +188,7 @@ Json cdrStatsBody(AdminApi& admin, const Query& query, common::SysTime now)
     const std::string by = get(p, "by").value_or("gateway");
     q.by = parseStatsGroup(by);
     q.topFailures = parseInt("top", get(p, "top").value_or("5"), 0, 100);
-    auto groups = Json::array();
-    for (const auto& r : admin.cdrStats(q)) {
-        groups.push_back(statsJson(r));
-    }
-    return {{"by", by},
-            {"since", cdr::formatIsoMillis(q.since)},
-            {"until", q.until ? Json(cdr::formatIsoMillis(*q.until)) : Json()},
-            {"groups", std::move(groups)}};
+    return cdr::statsReportJson(by, q, admin.cdrStats(q));
 }
 
 }  // namespace ss::web::detail

@@ -16,11 +16,6 @@ double rounded(double value, int decimals)
     return std::round(value * scale) / scale;
 }
 
-Json optionalInt(const std::optional<std::int64_t>& v)
-{
-    return v ? Json(*v) : Json(nullptr);
-}
-
 }  // namespace
 
 std::string dumpJson(const Json& value)
@@ -88,65 +83,6 @@ Json liveGatewayJson(const common::LiveGateway& g)
             {"last_error", g.lastError},
             {"attempts", g.attempts},
             {"outcomes", std::move(outcomes)}};
-}
-
-Json cdrJson(const cdr::CdrRow& r)
-{
-    return {{"id", r.id},
-            {"node", r.node},
-            {"call_id", r.callId},
-            {"caller", r.caller},
-            {"callee", r.callee},
-            {"callee_out", r.calleeOut},
-            {"origin_gateway", r.originGateway},
-            {"origin_addr", r.originAddr},
-            {"term_gateway", r.termGateway},
-            {"term_addr", r.termAddr},
-            {"attempts", r.attempts},
-            {"setup_at", cdr::formatIsoMillis(r.setupAt)},
-            {"ring_at", optionalTime(r.ringAt)},
-            {"answer_at", optionalTime(r.answerAt)},
-            {"end_at", cdr::formatIsoMillis(r.endAt)},
-            {"pdd_ms", r.pddMs},
-            {"hold_ms", r.holdMs},
-            {"end_direction", r.endDirection},
-            {"end_reason", r.endReason},
-            {"disposition", r.disposition},
-            {"sip_code", r.sipCode},
-            {"sip_reason", r.sipReason},
-            {"q850_cause", r.q850Cause}};
-}
-
-Json attemptJson(const cdr::CdrAttempt& a)
-{
-    return {{"seq", a.seq},
-            {"gateway", a.gateway},
-            {"addr", a.addr},
-            {"transport", a.transport},
-            {"started_at", cdr::formatIsoMillis(a.startedAt)},
-            {"ended_at", cdr::formatIsoMillis(a.endedAt)},
-            {"duration_ms", cdr::epochMillis(a.endedAt) - cdr::epochMillis(a.startedAt)},
-            {"sip_code", a.sipCode == 0 ? Json(nullptr) : Json(a.sipCode)},
-            {"outcome", a.outcome}};
-}
-
-Json statsJson(const cdr::CdrStatsRow& r)
-{
-    auto failures = Json::array();
-    for (const auto& f : r.failures) {
-        failures.push_back(
-            {{"end_reason", f.endReason}, {"sip_code", f.sipCode}, {"calls", f.calls}});
-    }
-    const auto acd = r.acdSeconds();
-    return {{"group", r.group},
-            {"calls", r.calls},
-            {"answered", r.answered},
-            {"asr", rounded(r.asr(), 4)},
-            {"acd_s", acd ? Json(rounded(*acd, 1)) : Json(nullptr)},
-            {"ner", rounded(r.ner(), 4)},
-            {"pdd_p50_ms", optionalInt(r.pddP50Ms)},
-            {"pdd_p95_ms", optionalInt(r.pddP95Ms)},
-            {"failures", std::move(failures)}};
 }
 
 Json paramJson(const common::ParamSpec& spec, const std::map<std::string, std::string>& stored)

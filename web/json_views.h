@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// The JSON shapes of the HTTP API. CDR rows, attempts and stats have exactly the keys and
-// values of `swctl ... --json` (switch/swctl/output.cpp, cdr_cmds.cpp), so scripts can move
-// between the two; live state is common::LiveState in snake_case.
+// The JSON shapes of the HTTP API. CDR rows, attempts and stats come from cdr/cdr_json.h, the
+// same builders `swctl ... --json` uses, so scripts can move between the two; live state is
+// common::LiveState in snake_case.
 
 #include "cdr/admin_store.h"
+#include "cdr/cdr_json.h"
 #include "common/live_state.h"
 #include "common/params.h"
 
@@ -27,13 +28,6 @@ Json optionalTime(const std::optional<common::SysTime>& t);
 
 Json callJson(const common::LiveCall& call);
 Json liveGatewayJson(const common::LiveGateway& gateway);
-
-/// The SPEC §4 `cdr` columns, as `swctl cdr query --json`.
-Json cdrJson(const cdr::CdrRow& row);
-/// One `cdr_attempt` row with duration_ms, as `swctl cdr show --json` (attempt_list items).
-Json attemptJson(const cdr::CdrAttempt& attempt);
-/// One group of `swctl cdr stats --json`.
-Json statsJson(const cdr::CdrStatsRow& row);
 
 /// One parameter as `swctl param get --json` (name, value in effect, default, allowed,
 /// changed, stored, meaning, error when the stored value is refused), plus `differs`: the

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // swctl cdr query | show | stats
 
+#include "cdr/cdr_json.h"
 #include "cdr/errors.h"
 #include "cdr/time_format.h"
 #include "common/clock.h"
@@ -12,7 +13,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -56,11 +56,8 @@ std::string parseNumberPrefix(const std::string& field, const std::string& text)
 
 cdr::EndDirection parseEndDirection(const std::string& text)
 {
-    for (const auto d :
-         {cdr::EndDirection::Caller, cdr::EndDirection::Callee, cdr::EndDirection::Switch}) {
-        if (text == cdr::toString(d)) {
-            return d;
-        }
+    if (const auto d = cdr::endDirectionFromWord(text)) {
+        return *d;
     }
     throw cdr::invalidValue("--end-direction", text, "caller, callee or switch");
 }
@@ -101,7 +98,7 @@ int queryCommand(Context& ctx, const QueryOptions& o)
     if (format == "json") {
         auto out = Json::array();
         for (const auto& r : rows) {
-            out.push_back(cdrJson(r));
+            out.push_back(cdr::cdrJson(r));
         }
         printJson(out);
         return 0;
@@ -186,17 +183,7 @@ int showCommand(Context& ctx, const ShowOptions& o)
         return 1;
     }
     if (format == "json") {
-        auto out = Json::array();
-        for (const auto& call : calls) {
-            auto j = cdrJson(call.cdr);
-            auto attempts = Json::array();
-            for (const auto& a : call.attempts) {
-                attempts.push_back(attemptJson(a));
-            }
-            j["attempt_list"] = std::move(attempts);  // `attempts` stays the count, as in query
-            out.push_back(std::move(j));
-        }
-        printJson(out);
+        printJson(cdr::cdrDetailsJson(calls));
         return 0;
     }
     if (format == "csv") {
@@ -235,24 +222,10 @@ int showCommand(Context& ctx, const ShowOptions& o)
 
 cdr::StatsGroup parseStatsGroup(const std::string& text)
 {
-    const std::vector<std::pair<std::string, cdr::StatsGroup>> groups = {
-        {"gateway", cdr::StatsGroup::Gateway},
-        {"code", cdr::StatsGroup::Code},
-        {"reason", cdr::StatsGroup::Reason},
-        {"end-direction", cdr::StatsGroup::EndDirection}};
-    for (const auto& [name, group] : groups) {
-        if (text == name) {
-            return group;
-        }
+    if (const auto group = cdr::statsGroupFromWord(text)) {
+        return *group;
     }
     throw cdr::invalidValue("--by", text, "gateway, code, reason or end-direction");
-}
-
-// `value` rounded to `decimals` places, as a JSON number (63.25 -> 63.3 with 1).
-double rounded(double value, int decimals)
-{
-    const double scale = std::pow(10.0, decimals);
-    return std::round(value * scale) / scale;
 }
 
 std::string fixed(double value, int decimals)
@@ -278,28 +251,6 @@ std::string failureText(const std::vector<cdr::FailureCount>& failures, const ch
     return out;
 }
 
-Json statsJson(const cdr::CdrStatsRow& r)
-{
-    auto failures = Json::array();
-    for (const auto& f : r.failures) {
-        failures.push_back(
-            {{"end_reason", f.endReason}, {"sip_code", f.sipCode}, {"calls", f.calls}});
-    }
-    const auto acd = r.acdSeconds();
-    const auto optional = [](const std::optional<std::int64_t>& v) {
-        return v ? Json(*v) : Json(nullptr);
-    };
-    return {{"group", r.group},
-            {"calls", r.calls},
-            {"answered", r.answered},
-            {"asr", rounded(r.asr(), 4)},
-            {"acd_s", acd ? Json(rounded(*acd, 1)) : Json(nullptr)},
-            {"ner", rounded(r.ner(), 4)},
-            {"pdd_p50_ms", optional(r.pddP50Ms)},
-            {"pdd_p95_ms", optional(r.pddP95Ms)},
-            {"failures", std::move(failures)}};
-}
-
 int statsCommand(Context& ctx, const StatsOptions& o)
 {
     const common::SystemClock clock;
@@ -314,14 +265,7 @@ int statsCommand(Context& ctx, const StatsOptions& o)
     query.topFailures = parseInt("--top", o.top, 0, 100);
     const auto rows = ctx.store().cdrStats(query);
     if (format == "json") {
-        auto groups = Json::array();
-        for (const auto& r : rows) {
-            groups.push_back(statsJson(r));
-        }
-        printJson({{"by", o.by},
-                   {"since", cdr::formatIsoMillis(query.since)},
-                   {"until", query.until ? Json(cdr::formatIsoMillis(*query.until)) : Json()},
-                   {"groups", std::move(groups)}});
+        printJson(cdr::statsReportJson(o.by, query, rows));
         return 0;
     }
     std::vector<Row> cells;

@@ -11,11 +11,6 @@ namespace ss::swctl {
 
 namespace {
 
-Json optionalTime(const std::optional<common::SysTime>& t)
-{
-    return t ? Json(cdr::formatIsoMillis(*t)) : Json(nullptr);
-}
-
 std::string csvField(const std::string& value)
 {
     if (value.find_first_of(",\"\r\n") == std::string::npos) {
@@ -150,33 +145,6 @@ const Row& cdrColumns()
     return kColumns;
 }
 
-Json cdrJson(const cdr::CdrRow& r)
-{
-    return {{"id", r.id},
-            {"node", r.node},
-            {"call_id", r.callId},
-            {"caller", r.caller},
-            {"callee", r.callee},
-            {"callee_out", r.calleeOut},
-            {"origin_gateway", r.originGateway},
-            {"origin_addr", r.originAddr},
-            {"term_gateway", r.termGateway},
-            {"term_addr", r.termAddr},
-            {"attempts", r.attempts},
-            {"setup_at", cdr::formatIsoMillis(r.setupAt)},
-            {"ring_at", optionalTime(r.ringAt)},
-            {"answer_at", optionalTime(r.answerAt)},
-            {"end_at", cdr::formatIsoMillis(r.endAt)},
-            {"pdd_ms", r.pddMs},
-            {"hold_ms", r.holdMs},
-            {"end_direction", r.endDirection},
-            {"end_reason", r.endReason},
-            {"disposition", r.disposition},
-            {"sip_code", r.sipCode},
-            {"sip_reason", r.sipReason},
-            {"q850_cause", r.q850Cause}};
-}
-
 Row cdrCells(const cdr::CdrRow& r)
 {
     const auto time = [](const std::optional<common::SysTime>& t) {
@@ -212,19 +180,6 @@ const Row& attemptColumns()
     static const Row kColumns = {"seq",      "gateway",     "addr",     "transport", "started_at",
                                  "ended_at", "duration_ms", "sip_code", "outcome"};
     return kColumns;
-}
-
-Json attemptJson(const cdr::CdrAttempt& a)
-{
-    return {{"seq", a.seq},
-            {"gateway", a.gateway},
-            {"addr", a.addr},
-            {"transport", a.transport},
-            {"started_at", cdr::formatIsoMillis(a.startedAt)},
-            {"ended_at", cdr::formatIsoMillis(a.endedAt)},
-            {"duration_ms", durationMs(a)},
-            {"sip_code", a.sipCode == 0 ? Json(nullptr) : Json(a.sipCode)},
-            {"outcome", a.outcome}};
 }
 
 Row attemptCells(const cdr::CdrAttempt& a)

@@ -4,6 +4,7 @@
 // How swctl prints: aligned tables for people, JSON (`--json`) and CSV for scripts.
 
 #include "cdr/admin_store.h"
+#include "cdr/cdr_json.h"
 #include "common/provisioning.h"
 
 #include <nlohmann/json.hpp>
@@ -40,18 +41,15 @@ std::string siteOrderText(const std::vector<std::string>& siteOrder);
 
 /// The SPEC §4 `cdr` column names, in table order.
 const Row& cdrColumns();
-/// A CDR as an object with exactly the cdrColumns() keys; times ISO-8601 UTC with
-/// milliseconds, absent times null.
-Json cdrJson(const cdr::CdrRow& row);
-/// The same values as text, in cdrColumns() order (absent times are empty).
+/// A CDR as text, in cdrColumns() order (absent times are empty); as JSON it is
+/// cdr::cdrJson() (cdr/cdr_json.h), with exactly the cdrColumns() keys.
 Row cdrCells(const cdr::CdrRow& row);
 
 /// The columns of one attempt of a call's failover chain (`swctl cdr show`): the
 /// `cdr_attempt` columns with duration_ms (ended_at − started_at) after ended_at.
 const Row& attemptColumns();
-/// An attempt as an object with exactly the attemptColumns() keys; times as in cdrJson().
-Json attemptJson(const cdr::CdrAttempt& attempt);
-/// The same values as text, in attemptColumns() order.
+/// An attempt as text, in attemptColumns() order; as JSON it is cdr::attemptJson(), with
+/// exactly the attemptColumns() keys.
 Row attemptCells(const cdr::CdrAttempt& attempt);
 
 }  // namespace ss::swctl

@@ -3,6 +3,7 @@
 
 #include "common/text.h"
 
+#include "cdr/cdr_json.h"
 #include "cdr/errors.h"
 #include "cdr/time_format.h"
 
@@ -348,18 +349,14 @@ common::SysTime parseTime(const std::string& field, const std::string& text, com
 {
     const auto t = cdr::parseTimeSpec(text, now);
     if (!t) {
-        throw invalidValue(field, text,
-                           "an ISO-8601 time (2026-01-31, 2026-01-31T08:00:00Z, "
-                           "2026-01-31 08:00+02:00), now, or -N followed by s, m, h, d "
-                           "or w (e.g. -30m, -2d)");
+        throw invalidValue(field, text, cdr::kTimeSpecAllowed);
     }
     return *t;
 }
 
 std::string parseReason(const std::string& field, const std::string& text)
 {
-    static const std::regex kReason(R"(^[a-z0-9_]{1,64}$)");
-    if (!std::regex_match(text, kReason)) {
+    if (!cdr::isReasonWord(text)) {
         throw invalidValue(field, text, "an end reason such as no_route or callee_bye");
     }
     return text;

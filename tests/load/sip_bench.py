@@ -11,14 +11,18 @@ ports, and everything it starts is stopped by its PID at the end:
      term1 = a SIPp UAS, and SS_SIP_SESSION_TTL = 90 (`swctl param set`);
   2. softswitchd (--log-level warn, its own spool and state dir, ready file);
   3. sweep mode: one SIPp UAS (tests/sipp/scenarios/uas_answer.xml) for the whole sweep and,
-     per rate, a fresh SIPp UAC (tests/fault/uac_call_hold.xml, 1 s hold) placing RATE calls/s
-     for STEP seconds; then one step at twice the highest sustained rate (overload). Per step:
+     per rate, a fresh softswitchd and a fresh SIPp UAC (tests/fault/uac_call_hold.xml, 1 s
+     hold) placing RATE calls/s for STEP seconds; then one step at twice the highest sustained
+     rate (overload). Sustained: every call completed, INVITE->200 p99 < 500 ms, SIPp kept
+     95 % of the rate. Per step:
      calls attempted / completed / failed, INVITE->200 p50 and p99 (SIPp -trace_rtt),
      retransmissions (SIPp's Retransmissions(C), UAC and UAS), 503s received by the UAC
-     (load shedding), softswitchd CPU % (utime+stime from /proc/PID/stat over the step) and peak
-     RSS (VmRSS sampled every 0.25 s), PostgreSQL CPU % (postmaster, its live children and the
-     children it reaped), SIPp's own CPU %, and the CDR rows that landed for the step (waited
-     for until the count stops changing) against the completed calls;
+     (load shedding), datagrams the kernel dropped at each UDP socket (/proc/net/udp),
+     softswitchd CPU % (utime+stime from /proc/PID/stat over the step; its main thread, the
+     sip-loop, separately) and peak RSS (VmRSS sampled every 0.25 s), PostgreSQL CPU %
+     (postmaster, its live children and the children it reaped), SIPp's own CPU %, and the CDR
+     rows that landed for the step (waited for until the count stops changing and the spool is
+     empty) against the completed calls;
   4. hold mode: per N, a fresh softswitchd, and a UAC / UAS pair made from the same two
      scenarios with RFC 4028 headers added (Supported: timer, Session-Expires: 90, Allow:
      UPDATE) and SIPp -aa (answers the switch's refresh UPDATEs with 200), so the switch runs
@@ -46,6 +50,7 @@ Python 3 standard library only.
 
 import argparse
 import glob
+import math
 import os
 import platform
 import re
@@ -77,7 +82,6 @@ DURABLE_PG_SETTINGS = {
 SESSION_TTL = 90        # SS_SIP_SESSION_TTL for the whole run (its minimum)
 REFRESH_AT_S = 67.5     # TTL 90, default SS_SIP_SESSION_UPDATE_SEGMENT 4: 90 - 90/4
 SWEEP_HOLD_MS = 1000    # -d of the sweep's calls
-MAX_RAMP_S = 55         # re-INVITE refreshes: all held calls up before 135 s (2nd refresh)
 SUSTAINED_P99_MS = 500  # below T1: no INVITE retransmission was needed
 BUFF_SIZE = "8388608"   # SIPp -buff_size (the kernel caps it at net.core.[rw]mem_max)
 NOFILE = 200000         # RLIMIT_NOFILE wanted for the children (SIPp, softswitchd)
@@ -130,11 +134,12 @@ def parse_args():
 # ----------------------------------------------------------------------------------------------
 # /proc: CPU time and memory of processes
 
-def cpu_ticks(pid, children=False):
-    """utime+stime of `pid` in clock ticks (+ cutime+cstime, its reaped children, when asked);
-    None when the process is gone."""
+def cpu_ticks(pid, children=False, thread=None):
+    """utime+stime of `pid` in clock ticks (+ cutime+cstime, its reaped children, when asked;
+    only its thread `thread` when given); None when the process is gone."""
+    path = f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat"
     try:
-        with open(f"/proc/{pid}/stat") as f:
+        with open(path) as f:
             fields = f.read().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
         return None
@@ -263,6 +268,31 @@ def percentile(sorted_values, p):
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
+def calls_ended_by(error_log, code):
+    """Calls the SIPp UAC aborted on an unexpected final response `code` (its -trace_err log
+    has one such line per call; retransmissions of it to a dead call are not counted)."""
+    try:
+        with open(error_log, errors="replace") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return 0
+    return len(re.findall(rf"Aborting call on unexpected message[^\n]*received 'SIP/2\.0 {code} ",
+                          text))
+
+
+def udp_drops(port):
+    """Datagrams the kernel dropped for the UDP socket(s) bound to `port` (/proc/net/udp
+    `drops`: the receive buffer was full), or None when no such socket exists."""
+    total = None
+    with open("/proc/net/udp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == port:
+                total = (total or 0) + int(fields[-1])
+    return total
+
+
 def count_in_file(path, needle):
     try:
         with open(path, "rb") as f:
@@ -302,12 +332,12 @@ REINVITE_ANSWER = """
 """
 
 
-def timer_variant(src, dst, uac, refresh):
+def timer_variant(src, dst, uac, refresh, count=1):
     """Writes `dst`: the scenario `src` with RFC 4028 headers added so that the switch runs a
     session timer on that leg and is its refresher: the UAC's INVITE says Supported: timer,
     Session-Expires: 90;refresher=uas; the UAS's 200 says Require: timer, Session-Expires:
-    90;refresher=uac. With refresh="reinvite" the scenario answers one refresh re-INVITE after
-    the ACK (the -d pause comes after it); with refresh="update" both sides allow UPDATE and
+    90;refresher=uac. With refresh="reinvite" the scenario answers `count` refresh re-INVITEs
+    after the ACK (the -d pause comes after them); with refresh="update" both sides allow UPDATE and
     SIPp -aa answers the refresh UPDATEs during the pause. The sweep uses the files as they
     are (no session timer)."""
     with open(src) as f:
@@ -334,7 +364,7 @@ def timer_variant(src, dst, uac, refresh):
             raise fc.TestFailure(f"{src}: expected one '{needle.strip()}' line")
     text = text.replace(anchor, anchor + extra)
     if refresh == "reinvite":
-        text = text.replace(after_ack, answer.lstrip("\n") + "\n" + after_ack)
+        text = text.replace(after_ack, answer.lstrip("\n") * count + "\n" + after_ack)
     with open(dst, "w") as f:
         f.write(text)
     return dst
@@ -426,12 +456,15 @@ class Bench(fc.Harness):
 
     def start_uac(self, cwd, scenario, target, rate, calls, limit, hold_ms, timeout_s,
                   extra=()):
+        port = fc.free_port(["udp"])
         argv = [self.args.sipp, "-sf", scenario, "-s", "15551234567", target,
-                "-p", str(fc.free_port(["udp"])), "-bind_local",
+                "-p", str(port), "-bind_local",
                 "-r", str(rate), "-rp", "1000", "-m", str(calls), "-l", str(limit),
                 "-d", str(hold_ms), "-timeout", f"{int(timeout_s)}s",
                 *self.sipp_common("uac", cwd), *extra]
-        return self.spawn_in("uac", argv, cwd)
+        proc = self.spawn_in("uac", argv, cwd)
+        proc.port = port
+        return proc
 
     def uas_stats(self):
         rows = stat_rows(os.path.join(self.uas_dir, "uas_stat.csv"))
@@ -487,24 +520,31 @@ def run_step(b, target, rate, seconds, label):
     scenario = os.path.join(REPO, "tests", "fault", "uac_call_hold.xml")
     cdr0, _, _ = b.wait_cdrs(5, quiet_s=1.0)
     uas0 = b.uas_stats()
+    sw_port = int(target.rsplit(":", 1)[1])
+    drops0 = (udp_drops(sw_port), udp_drops(b.uas_port))
     sw = CpuMeter(lambda: cpu_ticks(b.daemon.pid))
+    # softswitchd's main thread runs the sip-loop (switch/main.cpp): one core at most.
+    loop = CpuMeter(lambda: cpu_ticks(b.daemon.pid, thread=b.daemon.pid))
     pg = CpuMeter(lambda: pg_cpu_ticks(b.pg.data))
     uas = CpuMeter(lambda: cpu_ticks(b.uas.pid))
-    for m in (sw, pg, uas):
+    for m in (sw, loop, pg, uas):
         m.start()
     timeout_s = seconds + SWEEP_HOLD_MS / 1000 + 45
     uac = b.start_uac(cwd, scenario, target, rate, calls, calls, SWEEP_HOLD_MS, timeout_s,
                       ["-trace_rtt", "-rtt_freq", "1"])
     uacm = CpuMeter(lambda: cpu_ticks(uac.pid))
     uacm.start()
+    uac_drops = 0  # its socket closes when it exits: the last reading
     peak_rss = 0
     t_end = time.monotonic() + timeout_s + 15
     while uac.running() and time.monotonic() < t_end:
         peak_rss = max(peak_rss, status_kib(b.daemon.pid, "VmRSS"))
         uacm.sample()  # the others are read at the end (PostgreSQL: a /proc scan)
+        uac_drops = udp_drops(uac.port) or uac_drops
         time.sleep(0.25)
-    for m in (sw, pg, uas):
+    for m in (sw, loop, pg, uas):
         m.sample()
+    drops1 = (udp_drops(sw_port), udp_drops(b.uas_port))
     rc = uac.wait(0.1)
     if rc is None:
         log(f"step {label}: the UAC is still running {timeout_s + 15:.0f} s later: stopping it")
@@ -527,13 +567,15 @@ def run_step(b, target, rate, seconds, label):
         "f_retrans": stat_int(last, "FailedMaxUDPRetrans(C)"),
         "retrans_uac": stat_int(last, "Retransmissions(C)"),
         "retrans_uas": stat_int(uas1, "Retransmissions(C)") - stat_int(uas0, "Retransmissions(C)"),
-        "n503": count_in_file(os.path.join(cwd, "uac_errors.log"), "SIP/2.0 503"),
+        "n503": calls_ended_by(os.path.join(cwd, "uac_errors.log"), 503),
         "p50": percentile(rtts, 50), "p99": percentile(rtts, 99), "max": rtts[-1] if rtts else None,
         "achieved": (len(rtts) - 1) / span if span > 0 else None,
-        "sw_cpu": sw.percent(), "pg_cpu": pg.percent(), "uac_cpu": uacm.percent(),
+        "sw_cpu": sw.percent(), "loop_cpu": loop.percent(), "pg_cpu": pg.percent(),
+        "uac_cpu": uacm.percent(),
         "uas_cpu": uas.percent(), "peak_rss": peak_rss,
         "cdr": cdr_total - cdr0[0], "cdr_bye": cdr_bye - cdr0[1], "cdr_wait": waited,
         "cdr_stable": stable, "spool": b.spool_lines(),
+        "drops": (drops1[0] - drops0[0], drops1[1] - drops0[1], uac_drops),
     }
     step["switch_exit"] = b.daemon.popen.poll()  # None: still running, as it should be
     # Sustained: every call completed, none needed an INVITE retransmission, SIPp kept the rate.
@@ -546,12 +588,14 @@ def run_step(b, target, rate, seconds, label):
 
 
 def sweep(b, args):
-    target = b.start_switch("sweep")
+    """The rate steps, each through a fresh softswitchd (so that no step inherits the last
+    one's gateway health, retained memory or transactions), then the overload step."""
     uas_calls_bound = sum(args.rates) * args.step_seconds * 3 + 10
     b.start_uas("sweep-uas", os.path.join(args.scenarios, "uas_answer.xml"),
                 timeout_s=args.max_minutes * 60, extra=["-m", str(uas_calls_bound)])
     steps = []
     for rate in args.rates:
+        target = b.start_switch(f"sweep-{rate}")
         steps.append(run_step(b, target, rate, args.step_seconds, str(rate)))
         if steps[-1]["switch_exit"] is not None:
             log(f"softswitchd exited ({steps[-1]['switch_exit']}): sweep stopped")
@@ -560,6 +604,7 @@ def sweep(b, args):
     if sustained and not args.no_overload:
         over = 2 * max(sustained)
         log(f"highest sustained rate {max(sustained)} calls/s: overload step at {over}")
+        target = b.start_switch(f"sweep-{over}-overload")
         steps.append(run_step(b, target, over, args.step_seconds, f"{over}-overload"))
     elif not sustained:
         log("no step was sustained: no overload step")
@@ -576,21 +621,25 @@ def hold(b, args, n):
     d = os.path.join(b.dir, f"hold-{n}")
     os.makedirs(d, exist_ok=True)
     rate = args.hold_rate
-    if args.refresh == "reinvite" and n / rate > MAX_RAMP_S:
-        # One refresh per call fits in its scenario: every call must be up before the first
-        # one's second refresh would come.
-        rate = -(-n // MAX_RAMP_S)
-        log(f"hold {n}: placing at {rate} calls/s so that all are up within {MAX_RAMP_S} s")
     ramp_s = n / rate
+    # The measuring window runs from "all up" (ramp_s + 3) to 2 s before the first call's BYE
+    # and lasts at least one refresh period, so it holds one refresh of each leg of every call.
+    # With re-INVITE refreshes the scenarios answer K of them (every REFRESH_AT_S after the
+    # answer), then pause -d (< REFRESH_AT_S: no refresh K+1) and the caller sends BYE. With
+    # UPDATE (-aa) the pause itself spans the refreshes.
+    if args.refresh == "reinvite":
+        k = max(1, math.ceil((ramp_s + 12.5) / REFRESH_AT_S))
+        pause_s = max(10.0, ramp_s + 72.5 - k * REFRESH_AT_S)
+        first_bye_s = k * REFRESH_AT_S + pause_s
+    else:
+        k = 0
+        pause_s = first_bye_s = ramp_s + 10 + REFRESH_AT_S
     uac_sf = timer_variant(os.path.join(REPO, "tests", "fault", "uac_call_hold.xml"),
-                           os.path.join(d, "uac_call_hold_timer.xml"), True, args.refresh)
+                           os.path.join(d, "uac_call_hold_timer.xml"), True, args.refresh, k)
     uas_sf = timer_variant(os.path.join(args.scenarios, "uas_answer.xml"),
-                           os.path.join(d, "uas_answer_timer.xml"), False, args.refresh)
-    # Every call lives past its refresh (REFRESH_AT_S after its answer) and the window from
-    # "all up" to the first BYE holds the refreshes of all of them. With re-INVITE refreshes
-    # the -d pause comes after the refresh, with UPDATE (-aa) it contains it.
-    pause_s = ramp_s + 10 + (REFRESH_AT_S if args.refresh == "update" else 0)
-    first_bye_s = pause_s + (REFRESH_AT_S if args.refresh == "reinvite" else 0)
+                           os.path.join(d, "uas_answer_timer.xml"), False, args.refresh, k)
+    log(f"hold {n}: {rate} calls/s ({ramp_s:.0f} s), {k} refresh re-INVITEs per call, "
+        f"-d {pause_s:.1f} s, first BYE at {first_bye_s:.0f} s")
     run_bound = ramp_s * 2 + first_bye_s + 60
     target = b.start_switch(f"hold-{n}-switch")
     b.start_uas(f"hold-{n}-uas", uas_sf, timeout_s=run_bound + 30,
@@ -679,8 +728,10 @@ def fmt(v, spec="{:.0f}", none="–"):
 
 def sweep_table(steps):
     head = ("| target calls/s | achieved calls/s | attempted | completed | failed | "
-            "INVITE→200 p50 / p99 / max (ms) | retransmissions UAC / UAS | 503 | "
-            "softswitchd CPU % | peak RSS (MiB) | PostgreSQL CPU % | SIPp CPU % UAC / UAS | "
+            "INVITE→200 p50 / p99 / max (ms) | retransmissions UAC / UAS | "
+            "UDP drops switch / UAS / UAC | 503 | "
+            "softswitchd CPU % (its sip-loop thread) | peak RSS (MiB) | PostgreSQL CPU % | "
+            "SIPp CPU % UAC / UAS | "
             "CDR rows (caller BYE) vs completed |")
     lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
     for s in steps:
@@ -698,7 +749,9 @@ def sweep_table(steps):
         lines.append(
             f"| {label} | {fmt(s['achieved'])} | {s['created']} | {s['ok']} | {failed} | "
             f"{fmt(s['p50'])} / {fmt(s['p99'])} / {fmt(s['max'])} | "
-            f"{s['retrans_uac']} / {s['retrans_uas']} | {s['n503']} | {fmt(s['sw_cpu'])} | "
+            f"{s['retrans_uac']} / {s['retrans_uas']} | "
+            f"{s['drops'][0]} / {s['drops'][1]} / {s['drops'][2]} | "
+            f"{s['n503']} | {fmt(s['sw_cpu'])} ({fmt(s['loop_cpu'])}) | "
             f"{s['peak_rss'] / 1024:.0f} | {fmt(s['pg_cpu'])} | "
             f"{fmt(s['uac_cpu'])} / {fmt(s['uas_cpu'])} | {cdr} |")
     return "\n".join(lines)
@@ -713,14 +766,14 @@ def died(rows):
 
 
 def hold_table(results):
-    head = ("| calls | placed at calls/s | up (time to place) | RSS before (MiB) | "
+    head = ("| calls | placed at calls/s | held in the window (time to place) | RSS before (MiB) | "
             "RSS with calls up (MiB) | RSS per call (KiB) | softswitchd CPU % while held | "
             "PostgreSQL CPU % while held | refreshes answered A / B in the window | "
             "INVITE→200 p50 / p99 (ms) | completed / failed / retransmissions | "
             "CDR rows vs completed |")
     lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
     for r in results:
-        up = f"{r['held']}" + ("" if r["all_up"] else f" of {r['n']} (peak {r['peak_up']})")
+        up = f"{r['held']}" + (f", peak {r['peak_up']}," if r["peak_up"] > r["held"] else "")
         cdr_ok = "=" if r["cdr"] == r["ok"] == r["cdr_bye"] else "≠"
         lines.append(
             f"| {r['n']} | {r['rate']} | {up} ({r['place_s']:.0f} s) | "
@@ -788,7 +841,7 @@ def report(args, m0, m1, started, steps, holds, vers):
     if holds:
         how = "UPDATE" if args.refresh == "update" else "re-INVITE"
         parts += ["", f"### Held calls (session timers on both legs, the switch refreshes "
-                      f"each by {how} {REFRESH_AT_S} s into the call)", "",
+                      f"each by {how} every {REFRESH_AT_S} s)", "",
                   hold_table(holds) + died(holds)]
     return "\n".join(parts) + "\n"
 
@@ -868,6 +921,10 @@ def main():
         provision(b)
         if args.mode in ("sweep", "all"):
             steps.extend(sweep(b, args))
+        sustained = [s["rate"] for s in steps if s["sustained"]]
+        if sustained and args.hold_rate > max(sustained):
+            log(f"held calls placed at {max(sustained)} calls/s (the highest sustained rate)")
+            args.hold_rate = max(sustained)
         if args.mode in ("hold", "all"):
             for n in args.hold_calls:
                 holds.append(hold(b, args, n))

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <type_traits>
+
 namespace ss::cdr {
 
 namespace {
@@ -167,49 +169,38 @@ struct FieldChange {
 std::vector<FieldChange> applyChanges(common::GatewayConfig& gw, const GatewayChanges& c)
 {
     std::vector<FieldChange> out;
-    const auto note = [&out](const char* field, const std::string& before,
-                             const std::string& after) {
-        if (before != after) {
-            out.push_back({field, before, after});
+    // One field: when a new value is given, note old -> new (if different) and take it.
+    const auto text = [](const auto& v) -> std::string {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) {
+            return v;
+        } else if constexpr (std::is_same_v<std::decay_t<decltype(v)>, common::Transport>) {
+            return common::toString(v);
+        } else {
+            return std::to_string(v);
         }
     };
-    if (c.host) {
-        note("host", gw.host, *c.host);
-        gw.host = *c.host;
-    }
+    const auto apply = [&](const char* field, auto& current, const auto& wanted) {
+        if (!wanted) {
+            return;
+        }
+        if (current != *wanted) {
+            out.push_back({field, text(current), text(*wanted)});
+        }
+        current = *wanted;
+    };
+    apply("host", gw.host, c.host);
     auto port = c.port;
     if (c.host && !port) {
         // As `gateway add`: an origination gateway without a port matches any source port.
         port = static_cast<std::uint16_t>(gw.role == common::GatewayRole::Origination ? 0 : 5060);
     }
-    if (port) {
-        note("port", std::to_string(gw.port), std::to_string(*port));
-        gw.port = *port;
-    }
-    if (c.transport) {
-        note("transport", common::toString(gw.transport), common::toString(*c.transport));
-        gw.transport = *c.transport;
-    }
-    if (c.capacity) {
-        note("capacity", std::to_string(gw.capacity), std::to_string(*c.capacity));
-        gw.capacity = *c.capacity;
-    }
-    if (c.cps) {
-        note("cps", std::to_string(gw.cps), std::to_string(*c.cps));
-        gw.cps = *c.cps;
-    }
-    if (c.site) {
-        note("site", gw.site, *c.site);
-        gw.site = *c.site;
-    }
-    if (c.prefixStrip) {
-        note("prefix-strip", std::to_string(gw.prefixStrip), std::to_string(*c.prefixStrip));
-        gw.prefixStrip = *c.prefixStrip;
-    }
-    if (c.prefixAdd) {
-        note("prefix-add", gw.prefixAdd, *c.prefixAdd);
-        gw.prefixAdd = *c.prefixAdd;
-    }
+    apply("port", gw.port, port);
+    apply("transport", gw.transport, c.transport);
+    apply("capacity", gw.capacity, c.capacity);
+    apply("cps", gw.cps, c.cps);
+    apply("site", gw.site, c.site);
+    apply("prefix-strip", gw.prefixStrip, c.prefixStrip);
+    apply("prefix-add", gw.prefixAdd, c.prefixAdd);
     for (const auto& [key, value] : c.options) {
         const auto it = gw.options.find(key);
         const OptionalText before = it == gw.options.end() ? OptionalText() : it->second;

@@ -27,6 +27,13 @@ struct CdrQuery {
     std::optional<int> sipCode;
     std::string endReason;  // exact SPEC §4 end_reason
     int limit = 100;        // newest first
+    /// Keyset paging: only calls older than this one in the order (setup_at, id) descending —
+    /// the last row of the page before, so each page costs the same however deep it is.
+    struct Cursor {
+        common::SysTime setupAt{};
+        std::int64_t id = 0;
+    };
+    std::optional<Cursor> before;
 };
 
 /// One stored `cdr` row, as read back (SPEC §4 column names in comments where they differ).
@@ -78,6 +85,7 @@ struct CdrStatsQuery {
     std::optional<common::SysTime> until;  // none: up to now and beyond
     StatsGroup by = StatsGroup::Gateway;
     int topFailures = 5;  // failure pairs listed per group
+    bool hourly = false;  // one row per (UTC hour, group) that has calls, by hour then calls
 };
 
 /// Unanswered calls of a group that ended with one end_reason and sip_code.
@@ -92,6 +100,7 @@ struct FailureCount {
 /// end_reason caller_cancel or timeout_ringing (it rang, nobody answered), or callee_rejected
 /// with sip_code 480, 486, 487, 600 or 603 (unavailable, busy, cancelled, decline).
 struct CdrStatsRow {
+    std::optional<common::SysTime> hour;  // the UTC hour (CdrStatsQuery::hourly), else nullopt
     std::string group;               // see StatsGroup; sip_code as decimal text
     std::int64_t calls = 0;          // calls in the group (the attempts of ASR)
     std::int64_t answered = 0;

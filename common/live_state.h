@@ -86,7 +86,8 @@ struct LiveCounters {
 };
 
 struct LiveState {
-    SysTime at{};  // when the copy was taken
+    SysTime at{};         // when the copy was taken
+    SysTime startedAt{};  // when the daemon started (set by the daemon, not CallManager)
     std::string node;
     std::vector<LiveCall> calls;
     std::vector<LiveGateway> gateways;

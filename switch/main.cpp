@@ -293,7 +293,8 @@ int run(const Options& opt)
             opt.httpTokenFile, env ? std::optional<std::string>(env) : std::nullopt,
             opt.stateDir + "/http.token");
         ss::web::ApiBackend backend;
-        backend.live = [&runtime, &calls, &writer] {
+        const auto startedAt = clock.systemNow();
+        backend.live = [&runtime, &calls, &writer, startedAt] {
             auto promise = std::make_shared<std::promise<ss::common::LiveState>>();
             auto copy = promise->get_future();
             runtime.post([&calls, promise] { promise->set_value(calls.liveState()); });
@@ -301,12 +302,18 @@ int run(const Options& opt)
                 throw std::runtime_error("the sip-loop did not answer within 2 s");
             }
             auto state = copy.get();
+            state.startedAt = startedAt;
             state.counters.cdrQueueDepth = writer->queueDepth();
             state.counters.cdrSpoolBytes = writer->spoolBytes();
             state.counters.cdrDelivered = writer->deliveredCount();
             return state;
         };
         backend.admin = std::make_shared<ss::web::AdminStoreApi>(dsn);
+        if (const char* ui = std::getenv("SOFTSWITCH_UI_DIR"); ui != nullptr && *ui != '\0') {
+            backend.uiDir = ui;  // the page's files from disk, for work on the page
+            log->warn("serving the web page from {} (SOFTSWITCH_UI_DIR), not the built-in one",
+                      backend.uiDir);
+        }
         api = std::make_unique<ss::web::Api>(std::move(backend), token, clock);
         http = std::make_unique<ss::web::HttpServer>(
             config, [a = api.get()](const ss::web::Request& r) { return a->handle(r); });

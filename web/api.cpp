@@ -15,6 +15,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include <optional>
 #include <regex>
 #include <string_view>
 
@@ -207,6 +208,36 @@ Json callsBody(const common::LiveState& state)
     return {{"at", cdr::formatIsoMillis(state.at)}, {"node", state.node}, {"calls", calls}};
 }
 
+// The dashboard's figures: what /metrics has, as JSON (the page computes rates from two polls).
+Json statusBody(const common::LiveState& state)
+{
+    std::uint64_t attempts = 0;
+    for (const auto& g : state.gateways) {
+        attempts += g.attempts;
+    }
+    const auto& c = state.counters;
+    auto reasons = Json::object();
+    for (const auto& [reason, calls] : c.endReasons) {
+        reasons[reason] = calls;
+    }
+    return {{"at", cdr::formatIsoMillis(state.at)},
+            {"node", state.node},
+            {"started_at", cdr::formatIsoMillis(state.startedAt)},
+            {"calls_active", state.calls.size()},
+            {"cps", c.callsLastSecond},
+            {"counters",
+             {{"calls_offered", c.callsOffered},
+              {"calls_answered", c.callsAnswered},
+              {"calls_ended", c.callsEnded},
+              {"attempts", attempts},
+              {"retransmissions", c.retransmissions},
+              {"reloads", c.reloads},
+              {"cdr_queue_depth", c.cdrQueueDepth},
+              {"cdr_spool_bytes", c.cdrSpoolBytes},
+              {"cdr_delivered", c.cdrDelivered},
+              {"end_reasons", std::move(reasons)}}}};
+}
+
 Json gatewaysBody(const common::LiveState& state)
 {
     auto gateways = Json::array();
@@ -353,6 +384,77 @@ Response metricsResponse(const Request& req, const ApiBackend& backend)
     return makeResponse(req, http::status::ok, std::move(text), kMetricsContentType);
 }
 
+// --- the web page ------------------------------------------------------------------------
+
+// The page's own scripts and styles only: no inline script or style, nothing from elsewhere.
+constexpr const char* kPagePolicy =
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+// GET / and /ui/FILE: the page's files, without a token (they hold no data; the page asks for
+// the token). nullopt: `path` is not the page's.
+std::optional<Response> pageResponse(const Request& req, std::string_view path,
+                                     const UiFiles& ui)
+{
+    std::string_view name;
+    if (path == "/" || path == "/index.html") {
+        name = "index.html";
+    } else if (path.substr(0, 4) == "/ui/") {
+        name = path.substr(4);
+    } else {
+        return std::nullopt;
+    }
+    requireMethod(req, {http::verb::get, http::verb::head});
+    auto data = ui.read(name);
+    if (!data) {
+        throw error(http::status::not_found, "no such file: " + std::string(path));
+    }
+    auto res = makeResponse(req, http::status::ok, std::move(*data), uiContentType(name));
+    res.set(http::field::cache_control, "no-cache");
+    res.set("Content-Security-Policy", kPagePolicy);
+    res.set("X-Frame-Options", "DENY");
+    res.set("Referrer-Policy", "no-referrer");
+    if (req.method() == http::verb::head) {
+        const auto length = res.body().size();
+        res.body().clear();
+        res.content_length(length);
+    }
+    return res;
+}
+
+// /api/v1/session: the page's login. POST {"token": "..."} sets the token as an HttpOnly,
+// SameSite=Strict cookie; DELETE clears it; GET says whether the request is authorised.
+Response sessionResponse(const Request& req, const std::string& token)
+{
+    requireMethod(req, {http::verb::get, http::verb::post, http::verb::delete_});
+    if (req.method() == http::verb::get) {
+        const Auth auth = authenticate(req, token);
+        if (auth == Auth::None || auth == Auth::Wrong) {
+            return unauthorized(req, auth);
+        }
+        return jsonResponse(req, http::status::ok, {{"ok", true}});
+    }
+    checkSameOrigin(req);
+    if (req.method() == http::verb::delete_) {
+        auto res = jsonResponse(req, http::status::ok, {{"ok", true}});
+        res.set(http::field::set_cookie, "ss_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+        return res;
+    }
+    const auto body = Json::parse(req.body(), nullptr, false);
+    if (!body.is_object() || !body.contains("token") || !body["token"].is_string()) {
+        throw HttpError{http::status::bad_request,
+                        {{"error", "the body must be a JSON object {\"token\": \"...\"}"},
+                         {"field", "body"}},
+                        ""};
+    }
+    if (!tokenEquals(body["token"].get<std::string>(), token)) {
+        return unauthorized(req, Auth::Wrong);
+    }
+    auto res = jsonResponse(req, http::status::ok, {{"ok", true}});
+    res.set(http::field::set_cookie, "ss_token=" + token + "; Path=/; HttpOnly; SameSite=Strict");
+    return res;
+}
+
 // Everything under /api/v1 after the token check. `rest` is the still-encoded path after
 // /api/v1.
 Json apiBody(const Request& req, const ApiBackend& backend, std::string_view rest,
@@ -369,6 +471,10 @@ Json apiBody(const Request& req, const ApiBackend& backend, std::string_view res
     if (rest == "/gateways") {
         requireMethod(req, {verb::get});
         return gatewaysBody(liveOf(backend));
+    }
+    if (rest == "/status") {
+        requireMethod(req, {verb::get});
+        return statusBody(liveOf(backend));
     }
     if (underPrefix("/gateways/")) {
         const auto tail = rest.substr(10);
@@ -408,14 +514,20 @@ Json apiBody(const Request& req, const ApiBackend& backend, std::string_view res
                                              std::string(rest));
 }
 
-Response route(const Request& req, const ApiBackend& backend, const std::string& token,
-               common::SysTime now)
+Response route(const Request& req, const ApiBackend& backend, const UiFiles& ui,
+               const std::string& token, common::SysTime now)
 {
     const auto target = parseTarget(sv(req.target()));
     if (!target) {
         throw error(http::status::bad_request, "the request target is not a valid path");
     }
     const std::string_view path = target->path;
+    if (auto page = pageResponse(req, path, ui)) {
+        return std::move(*page);
+    }
+    if (path == "/api/v1/session") {
+        return sessionResponse(req, token);
+    }
     if (path == "/api/v1/ping") {
         requireMethod(req, {http::verb::get});
         return jsonResponse(req, http::status::ok, {{"ok", true}});
@@ -444,7 +556,7 @@ Response route(const Request& req, const ApiBackend& backend, const std::string&
 }  // namespace
 
 Api::Api(ApiBackend backend, std::string token, const common::Clock& clock)
-    : backend_(std::move(backend)), token_(std::move(token)), clock_(clock)
+    : backend_(std::move(backend)), ui_(backend_.uiDir), token_(std::move(token)), clock_(clock)
 {
     if (!isValidToken(token_)) {
         throw ConfigError("the HTTP API token is not valid (see web::loadToken)");
@@ -463,7 +575,7 @@ Response Api::handle(const Request& req) const
         return jsonResponse(req, status, body);
     };
     try {
-        return route(req, backend_, token_, clock_.systemNow());
+        return route(req, backend_, ui_, token_, clock_.systemNow());
     } catch (const HttpError& e) {
         auto res = fail(e.status, e.body);
         if (!e.allow.empty()) {

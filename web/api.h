@@ -4,15 +4,21 @@
 // The HTTP API router (issue "Operator control" §3): a function from a Beast request to a Beast
 // response, with no sockets, so it is unit-tested with fake backends. HttpServer carries it.
 //
+//   GET    /  and  /ui/FILE                     the web page (web/ui), no token
 //   GET    /api/v1/ping                         liveness, no token: {"ok":true}
+//   POST   /api/v1/session                      body {"token":"..."}: sets the ss_token cookie
+//   GET    /api/v1/session                      200 when the cookie (or bearer) is valid
+//   DELETE /api/v1/session                      clears the cookie
+//   GET    /api/v1/status                       node, start time, active calls, CPS, counters
 //   GET    /api/v1/calls                        live calls
 //   GET    /api/v1/gateways                     gateways with live health and counters
 //   POST   /api/v1/gateways/NAME/enable|disable
 //   GET    /api/v1/params                       SPEC §2 parameters
 //   GET|PUT|DELETE /api/v1/params/NAME          PUT body {"value":"..."}; DELETE = reset
 //   GET    /api/v1/cdrs?since=&until=&caller=&callee=&gateway=&end_direction=&code=&reason=&limit=
+//          &before=CURSOR                       newest first; "next" is the cursor of the older page
 //   GET    /api/v1/cdrs/CALL_ID                 the call and its attempts (percent-encoded id)
-//   GET    /api/v1/cdr-stats?since=&until=&by=&top=
+//   GET    /api/v1/cdr-stats?since=&until=&by=&top=&bucket=hour   bucket: also per UTC hour
 //   GET    /metrics                             Prometheus text format 0.0.4
 //
 // Every answer but /metrics is JSON; errors are {"error": message, "field"?, "value"?,
@@ -21,6 +27,7 @@
 #include "common/clock.h"
 #include "common/live_state.h"
 #include "web/admin_api.h"
+#include "web/ui_files.h"
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -48,6 +55,9 @@ struct ApiBackend {
     /// Optional extra exposition text appended to /metrics (complete families, each line
     /// ending in a newline); must not repeat a softswitch_* family.
     std::function<std::string()> metricsExtra;
+    /// Where the web page comes from: empty = built into the binary; a directory = its files,
+    /// read on every request (softswitchd's SOFTSWITCH_UI_DIR, for work on the page).
+    std::string uiDir;
 };
 
 /// The router. Thread: any; handle() may run on several threads at once (the backend's
@@ -64,6 +74,7 @@ public:
 
 private:
     ApiBackend backend_;
+    UiFiles ui_;
     std::string token_;
     const common::Clock& clock_;
 };

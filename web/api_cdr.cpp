@@ -112,6 +112,22 @@ cdr::StatsGroup parseStatsGroup(const std::string& text)
     throw invalidField("by", text, "gateway, code, reason or end-direction");
 }
 
+// A page cursor: "<setup_at in ms since the epoch>_<id>" of the last row of a page.
+std::string cursorText(const cdr::CdrRow& row)
+{
+    return std::to_string(cdr::epochMillis(row.setupAt)) + "_" + std::to_string(row.id);
+}
+
+cdr::CdrQuery::Cursor parseCursor(const std::string& text)
+{
+    static const std::regex kCursor("(-?[0-9]{1,15})_([0-9]{1,18})");
+    std::smatch m;
+    if (!std::regex_match(text, m, kCursor)) {
+        throw invalidField("before", text, "the \"next\" value of the page before");
+    }
+    return {cdr::fromEpochMillis(std::stoll(m[1].str())), std::stoll(m[2].str())};
+}
+
 }  // namespace
 
 HttpError invalidField(const std::string& field, const std::string& value,
@@ -128,7 +144,8 @@ HttpError invalidField(const std::string& field, const std::string& value,
 Json cdrQueryBody(AdminApi& admin, const Query& query, common::SysTime now)
 {
     const auto p = queryParams(query, {"since", "until", "caller", "callee", "gateway",
-                                       "end_direction", "code", "reason", "limit"});
+                                       "end_direction", "code", "reason", "limit",
+                                       "before"});
     cdr::CdrQuery q;
     if (const auto v = get(p, "since")) {
         q.since = parseTime("since", *v, now);
@@ -154,12 +171,19 @@ Json cdrQueryBody(AdminApi& admin, const Query& query, common::SysTime now)
         }
         q.endReason = *v;
     }
-    q.limit = parseInt("limit", get(p, "limit").value_or("100"), 1, 10000);
-    auto rows = Json::array();
-    for (const auto& r : admin.queryCdrs(q)) {
-        rows.push_back(cdr::cdrJson(r));
+    const int limit = parseInt("limit", get(p, "limit").value_or("100"), 1, 10000);
+    if (const auto v = get(p, "before")) {
+        q.before = parseCursor(*v);
     }
-    return {{"cdrs", std::move(rows)}};
+    q.limit = limit + 1;  // one more than shown: is there an older page?
+    const auto found = admin.queryCdrs(q);
+    const auto shown = std::min(found.size(), static_cast<std::size_t>(limit));
+    auto rows = Json::array();
+    for (std::size_t i = 0; i < shown; ++i) {
+        rows.push_back(cdr::cdrJson(found[i]));
+    }
+    const Json next = found.size() > shown ? Json(cursorText(found[shown - 1])) : Json(nullptr);
+    return {{"cdrs", std::move(rows)}, {"next", next}};
 }
 
 Json cdrShowBody(AdminApi& admin, const std::string& callId)
@@ -179,7 +203,7 @@ Json cdrShowBody(AdminApi& admin, const std::string& callId)
 
 Json cdrStatsBody(AdminApi& admin, const Query& query, common::SysTime now)
 {
-    const auto p = queryParams(query, {"since", "until", "by", "top"});
+    const auto p = queryParams(query, {"since", "until", "by", "top", "bucket"});
     cdr::CdrStatsQuery q;
     q.since = parseTime("since", get(p, "since").value_or("-24h"), now);
     if (const auto v = get(p, "until")) {
@@ -188,7 +212,25 @@ Json cdrStatsBody(AdminApi& admin, const Query& query, common::SysTime now)
     const std::string by = get(p, "by").value_or("gateway");
     q.by = parseStatsGroup(by);
     q.topFailures = parseInt("top", get(p, "top").value_or("5"), 0, 100);
-    return cdr::statsReportJson(by, q, admin.cdrStats(q));
+    const auto bucket = get(p, "bucket");
+    if (bucket && *bucket != "hour") {
+        throw invalidField("bucket", *bucket, "hour");
+    }
+    auto report = cdr::statsReportJson(by, q, admin.cdrStats(q));
+    if (bucket) {
+        // The same figures per UTC hour (the charts): [{start, groups: [...]}], ascending.
+        q.hourly = true;
+        auto buckets = Json::array();
+        for (const auto& row : admin.cdrStats(q)) {
+            const auto start = cdr::formatIsoMillis(row.hour.value_or(common::SysTime{}));
+            if (buckets.empty() || buckets.back()["start"] != start) {
+                buckets.push_back({{"start", start}, {"groups", Json::array()}});
+            }
+            buckets.back()["groups"].push_back(cdr::statsJson(row));
+        }
+        report["buckets"] = std::move(buckets);
+    }
+    return report;
 }
 
 }  // namespace ss::web::detail

@@ -115,6 +115,12 @@ Filter buildFilter(const CdrQuery& q)
     if (q.until) {
         f.add("setup_at < " + f.param(formatIsoMillis(*q.until)) + "::timestamptz");
     }
+    if (q.before) {
+        // (setup_at, id) < cursor, written so the setup_at index and partition pruning apply.
+        const auto at = f.param(formatIsoMillis(q.before->setupAt)) + "::timestamptz";
+        const auto id = f.param(std::to_string(q.before->id)) + "::bigint";
+        f.add("setup_at <= " + at + " AND (setup_at < " + at + " OR id < " + id + ")");
+    }
     // starts_with, not LIKE: a caller may contain % or _.
     if (!q.callerPrefix.empty()) {
         f.add("starts_with(caller, " + f.param(q.callerPrefix) + ")");
@@ -164,33 +170,33 @@ std::string groupExpression(StatsGroup by)
 // pairs (unanswered calls: calls - answered) as a JSON array.
 constexpr const char* kStatsSql = R"SQL(
 WITH src AS (
-    SELECT {grp} AS grp, end_reason, sip_code, calls, answered,
+    SELECT {rollup_slot} AS slot, {grp} AS grp, end_reason, sip_code, calls, answered,
            answered_hold_ms AS hold_ms, effective
     FROM cdr_rollup
     WHERE {rollup}
     UNION ALL
-    SELECT {grp}, end_reason, sip_code, 1, (answer_at IS NOT NULL)::integer,
+    SELECT {raw_slot}, {grp}, end_reason, sip_code, 1, (answer_at IS NOT NULL)::integer,
            CASE WHEN answer_at IS NOT NULL THEN hold_ms ELSE 0 END,
            cdr_is_effective(answer_at IS NOT NULL, end_reason, sip_code)::integer
     FROM cdr
     WHERE {raw}
 ), fine AS (
-    SELECT grp, end_reason, sip_code, sum(calls) AS calls, sum(answered) AS answered,
+    SELECT slot, grp, end_reason, sip_code, sum(calls) AS calls, sum(answered) AS answered,
            sum(hold_ms) AS hold_ms, sum(effective) AS effective
     FROM src
-    GROUP BY 1, 2, 3
+    GROUP BY 1, 2, 3, 4
 ), ranked AS (
     SELECT fine.*, calls - answered AS failed,
-           row_number() OVER (PARTITION BY grp
+           row_number() OVER (PARTITION BY slot, grp
                               ORDER BY calls - answered DESC, end_reason, sip_code) AS rank
     FROM fine
 )
-SELECT grp, sum(calls)::bigint, sum(answered)::bigint, sum(hold_ms)::bigint,
-       sum(effective)::bigint,
+SELECT (extract(epoch FROM slot) * 1000)::bigint, grp, sum(calls)::bigint,
+       sum(answered)::bigint, sum(hold_ms)::bigint, sum(effective)::bigint,
        coalesce(json_agg(json_build_array(end_reason, sip_code, failed) ORDER BY rank)
                     FILTER (WHERE failed > 0 AND rank <= {top}), '[]')::text
 FROM ranked
-GROUP BY grp
+GROUP BY slot, grp
 )SQL";
 
 // PDD percentiles per group from the histogram (group, bucket) -> calls of the calls that rang or
@@ -200,25 +206,26 @@ GROUP BY grp
 // ms, at most 1/64 above the exact percentile_disc otherwise).
 constexpr const char* kPddSql = R"SQL(
 WITH histogram AS (
-    SELECT grp, bucket, sum(n) AS n
-    FROM (SELECT {pdd_grp} AS grp, h.bucket, h.n
+    SELECT slot, grp, bucket, sum(n) AS n
+    FROM (SELECT {rollup_slot} AS slot, {pdd_grp} AS grp, h.bucket, h.n
           FROM cdr_rollup_pdd, unnest(pdd_buckets, pdd_counts) AS h(bucket, n)
           WHERE dimension = '{dimension}' AND {rollup}
           UNION ALL
-          SELECT {grp}, cdr_pdd_bucket(pdd_ms), 1
+          SELECT {raw_slot}, {grp}, cdr_pdd_bucket(pdd_ms), 1
           FROM cdr
           WHERE (ring_at IS NOT NULL OR answer_at IS NOT NULL) AND ({raw})) s
-    GROUP BY 1, 2
+    GROUP BY 1, 2, 3
 ), cumulative AS (
-    SELECT grp, bucket,
-           sum(n) OVER (PARTITION BY grp ORDER BY bucket) AS below,
-           sum(n) OVER (PARTITION BY grp) AS total
+    SELECT slot, grp, bucket,
+           sum(n) OVER (PARTITION BY slot, grp ORDER BY bucket) AS below,
+           sum(n) OVER (PARTITION BY slot, grp) AS total
     FROM histogram
 )
-SELECT grp, cdr_pdd_bucket_high(min(bucket) FILTER (WHERE below * 100 >= total * 50)),
+SELECT (extract(epoch FROM slot) * 1000)::bigint, grp,
+       cdr_pdd_bucket_high(min(bucket) FILTER (WHERE below * 100 >= total * 50)),
        cdr_pdd_bucket_high(min(bucket) FILTER (WHERE below * 100 >= total * 95))
 FROM cumulative
-GROUP BY grp
+GROUP BY slot, grp
 )SQL";
 
 // The cdr_rollup_pdd dimension of a --by, and its group as text (as groupExpression()).
@@ -318,7 +325,16 @@ std::vector<CdrStatsRow> AdminStore::cdrStats(const CdrStatsQuery& query) const
         {"{dimension}", dimension},
         {"{rollup}", rollup},
         {"{raw}", raw},
+        {"{rollup_slot}", query.hourly ? "hour" : "NULL::timestamptz"},
+        {"{raw_slot}",
+         query.hourly ? "date_trunc('hour', setup_at, 'UTC')" : "NULL::timestamptz"},
         {"{top}", std::to_string(query.topFailures)}};
+    // The group of a result row: (hour in ms or nullopt, group).
+    using Key = std::pair<std::optional<std::int64_t>, std::string>;
+    const auto keyOf = [](const pqxx::row& row) {
+        return Key{row[0].is_null() ? std::nullopt : std::optional(row[0].as<std::int64_t>()),
+                   row[1].as<std::string>()};
+    };
     try {
         pqxx::connection conn(dsn_);
         // One snapshot for both statements, so the percentiles belong to the calls counted.
@@ -329,29 +345,37 @@ std::vector<CdrStatsRow> AdminStore::cdrStats(const CdrStatsQuery& query) const
         txn.exec0("SET LOCAL jit = off");
         txn.exec0("SET LOCAL work_mem = '64MB'");
         std::vector<CdrStatsRow> out;
-        std::map<std::string, std::size_t> byGroup;  // group -> index in out
         const auto params = pqxx::prepare::make_dynamic_params(filter.params());
         for (const auto& row : txn.exec_params(fillIn(kStatsSql, values), params)) {
             CdrStatsRow r;
-            r.group = row[0].as<std::string>();
-            r.calls = row[1].as<std::int64_t>();
-            r.answered = row[2].as<std::int64_t>();
-            r.answeredHoldMs = row[3].as<std::int64_t>();
-            r.effective = row[4].as<std::int64_t>();
-            r.failures = toFailures(row[5].as<std::string>());
+            if (const auto hour = keyOf(row).first) {
+                r.hour = fromEpochMillis(*hour);
+            }
+            r.group = row[1].as<std::string>();
+            r.calls = row[2].as<std::int64_t>();
+            r.answered = row[3].as<std::int64_t>();
+            r.answeredHoldMs = row[4].as<std::int64_t>();
+            r.effective = row[5].as<std::int64_t>();
+            r.failures = toFailures(row[6].as<std::string>());
             out.push_back(std::move(r));
         }
         std::sort(out.begin(), out.end(), [](const CdrStatsRow& a, const CdrStatsRow& b) {
+            if (a.hour != b.hour) {
+                return a.hour < b.hour;
+            }
             return a.calls != b.calls ? a.calls > b.calls : a.group < b.group;
         });
+        std::map<Key, std::size_t> byKey;  // (hour, group) -> index in out
         for (std::size_t i = 0; i < out.size(); ++i) {
-            byGroup[out[i].group] = i;
+            const auto hour = out[i].hour ? std::optional(epochMillis(*out[i].hour))
+                                          : std::nullopt;
+            byKey[{hour, out[i].group}] = i;
         }
         for (const auto& row : txn.exec_params(fillIn(kPddSql, values), params)) {
-            const auto it = byGroup.find(row[0].as<std::string>());
-            if (it != byGroup.end()) {
-                out[it->second].pddP50Ms = row[1].as<std::int64_t>();
-                out[it->second].pddP95Ms = row[2].as<std::int64_t>();
+            const auto it = byKey.find(keyOf(row));
+            if (it != byKey.end()) {
+                out[it->second].pddP50Ms = row[2].as<std::int64_t>();
+                out[it->second].pddP95Ms = row[3].as<std::int64_t>();
             }
         }
         txn.commit();

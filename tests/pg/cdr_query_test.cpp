@@ -57,6 +57,38 @@ TEST_F(CdrQuery, ReturnsNewestFirstUpToTheLimit)
     EXPECT_EQ(ids(q), (Ids{"call-10", "call-9", "call-8"}));
 }
 
+// Keyset paging (the web page): each page starts after the last row of the one before, in
+// (setup_at, id) order, also when calls share a setup time; filters still apply.
+TEST_F(CdrQuery, PagesFollowTheCursorWithoutGapsOrRepeats)
+{
+    auto same = makeRecord(5);  // the same setup time as call-5: ordered by id
+    same.callId = "call-5b";
+    cdr::makePgCdrSink(dsn_)->write({same});
+    cdr::CdrQuery q;
+    q.limit = 4;
+    Ids all;
+    for (int page = 0; page < 5; ++page) {
+        const auto rows = store_->queryCdrs(q);
+        for (const auto& r : rows) {
+            all.push_back(r.callId);
+        }
+        if (rows.size() < 4) {
+            break;
+        }
+        q.before = cdr::CdrQuery::Cursor{rows.back().setupAt, rows.back().id};
+    }
+    EXPECT_EQ(all, (Ids{"call-10", "call-9", "call-8", "call-7", "call-6", "call-5b", "call-5",
+                        "call-4", "call-3", "call-2", "call-1"}));
+
+    q.callerPrefix = "4930";  // calls 1-5 and 5b
+    q.limit = 2;
+    q.before.reset();
+    const auto first = store_->queryCdrs(q);
+    ASSERT_EQ(first.size(), 2u);
+    q.before = cdr::CdrQuery::Cursor{first.back().setupAt, first.back().id};
+    EXPECT_EQ(ids(q), (Ids{"call-4", "call-3"}));
+}
+
 TEST_F(CdrQuery, ReadsBackEveryColumn)
 {
     cdr::CdrQuery q;

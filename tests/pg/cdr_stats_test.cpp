@@ -361,6 +361,31 @@ TEST_F(CdrStats, ARangeOffTheHourCountsOnlyTheCallsInsideIt)
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].calls, 1);
     EXPECT_EQ(rows[0].answeredHoldMs, 20000);
+    // Per UTC hour (the web page's charts): each call in its hour, the whole hour 11:00 from
+    // the rollup and the partial ones from the calls, with the same figures.
+    q.since = *cdr::parseTimeSpec("2026-01-03T10:30:00Z", q.since);
+    q.until = *cdr::parseTimeSpec("2026-01-03T12:30:00Z", q.since);
+    q.hourly = true;
+    rows = store.cdrStats(q);
+    ASSERT_EQ(rows.size(), 3u);
+    const auto hour = [&](const std::string& h) {
+        return cdr::parseTimeSpec("2026-01-03T" + h + ":00:00Z", q.since);
+    };
+    EXPECT_EQ(rows[0].hour, hour("10"));
+    EXPECT_EQ(rows[0].calls, 1);
+    EXPECT_EQ(rows[0].answered, 0);
+    EXPECT_EQ(rows[0].pddP50Ms.value_or(-1), 127);
+    ASSERT_EQ(rows[0].failures.size(), 1u);
+    EXPECT_EQ(rows[0].failures[0].sipCode, 486);
+    EXPECT_EQ(rows[1].hour, hour("11"));
+    EXPECT_EQ(rows[1].answeredHoldMs, 20000);
+    EXPECT_EQ(rows[1].pddP50Ms.value_or(-1), 129);
+    EXPECT_EQ(rows[2].hour, hour("12"));
+    EXPECT_EQ(rows[2].answeredHoldMs, 30000);
+    EXPECT_EQ(rows[2].pddP95Ms.value_or(-1), 1007);
+    for (const auto& r : rows) {
+        EXPECT_EQ(r.group, "gwX");
+    }
 }
 
 // The rollup the sink keeps, batch by batch and across replays, is the one computed from the

@@ -7,12 +7,17 @@
 #include "common/params.h"
 #include "tests/web/fake_backend.h"
 #include "web/api.h"
+#include "web/ui_files.h"
 
 #include <gtest/gtest.h>
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
+
+#include <unistd.h>
 
 namespace ss::web {
 namespace {
@@ -65,7 +70,7 @@ TEST_F(ApiTest, PingNeedsNoToken)
 TEST_F(ApiTest, EverythingElseWithoutTokenIs401WithChallenge)
 {
     for (const auto& target : {"/api/v1/calls", "/api/v1/params", "/metrics", "/api/v1/nope",
-                               "/", "/api/v1/cdrs?limit=5"}) {
+                               "/api/v1/status", "/api/v1/cdrs?limit=5"}) {
         const auto res = handle(makeRequest(verb::get, target, ""));
         EXPECT_EQ(res.result(), status::unauthorized) << target;
         EXPECT_EQ(res[http::field::www_authenticate], "Bearer realm=\"softswitch\"") << target;
@@ -122,6 +127,132 @@ TEST_F(ApiTest, CookieAuthorisedChangeFromAnotherOriginIsRefused)
     auto bearer = makeRequest(verb::post, "/api/v1/gateways/term1/enable");
     bearer.set(http::field::origin, "https://elsewhere.example");
     EXPECT_EQ(handle(bearer).result(), status::ok);
+}
+
+// --- the web page and its login ----------------------------------------------------------
+
+class PageTest : public ApiTest {
+protected:
+    PageTest()
+    {
+        dir_ = ::testing::TempDir() + "/ss_ui_" + std::to_string(::getpid());
+        std::filesystem::create_directories(dir_);
+        std::ofstream(dir_ + "/index.html") << "<!doctype html><title>softswitch</title>";
+        std::ofstream(dir_ + "/app.js") << "console.log(1);";
+        std::ofstream(dir_ + "/.secret") << "no";
+        backend_.uiDir = dir_;
+    }
+    ~PageTest() override { std::filesystem::remove_all(dir_); }
+    std::string dir_;
+};
+
+TEST_F(PageTest, PageIsServedWithoutTokenUnderAStrictPolicy)
+{
+    for (const auto& target : {"/", "/index.html"}) {
+        const auto res = handle(makeRequest(verb::get, target, ""));
+        ASSERT_EQ(res.result(), status::ok) << target;
+        EXPECT_EQ(res.body(), "<!doctype html><title>softswitch</title>");
+        EXPECT_EQ(res[http::field::content_type], "text/html; charset=utf-8");
+        const std::string policy(res["Content-Security-Policy"]);
+        EXPECT_NE(policy.find("script-src 'self'"), std::string::npos) << policy;
+        EXPECT_NE(policy.find("frame-ancestors 'none'"), std::string::npos) << policy;
+        EXPECT_EQ(res["X-Frame-Options"], "DENY");
+    }
+    const auto js = handle(makeRequest(verb::get, "/ui/app.js", ""));
+    ASSERT_EQ(js.result(), status::ok);
+    EXPECT_EQ(js[http::field::content_type], "text/javascript; charset=utf-8");
+    EXPECT_EQ(js.body(), "console.log(1);");
+
+    const auto head = handle(makeRequest(verb::head, "/", ""));
+    EXPECT_EQ(head.result(), status::ok);
+    EXPECT_EQ(head.body(), "");
+    EXPECT_EQ(head[http::field::content_length], "40");
+
+    // Nothing outside the directory, no hidden files, no other methods.
+    for (const auto& target : {"/ui/.secret", "/ui/../api.h", "/ui/%2e%2e%2fapi.h", "/ui/",
+                               "/ui/nope.js", "/ui/sub/app.js"}) {
+        const auto res = handle(makeRequest(verb::get, target, ""));
+        EXPECT_EQ(res.result(), status::not_found) << target;
+        EXPECT_TRUE(bodyJson(res).contains("error")) << target;
+    }
+    EXPECT_EQ(handle(makeRequest(verb::post, "/", "")).result(), status::method_not_allowed);
+}
+
+TEST(UiFiles, ThePageIsBuiltIntoTheBinary)
+{
+    const UiFiles embedded;
+    const auto index = embedded.read("index.html");
+    ASSERT_TRUE(index);
+    EXPECT_NE(index->find("<html"), std::string::npos);
+    EXPECT_NE(index->find("app.js"), std::string::npos);
+    EXPECT_FALSE(embedded.read("../CMakeLists.txt"));
+    EXPECT_FALSE(embedded.read("nope.html"));
+    EXPECT_STREQ(uiContentType("style.css"), "text/css; charset=utf-8");
+}
+
+TEST_F(ApiTest, LoginSetsAnHttpOnlyStrictCookieForTheRightTokenOnly)
+{
+    const auto login = [&](const std::string& body) {
+        return handle(makeRequest(verb::post, "/api/v1/session", "", body));
+    };
+    const auto ok = login(std::string(R"({"token":")") + kToken + "\"}");
+    ASSERT_EQ(ok.result(), status::ok) << ok.body();
+    const std::string cookie(ok[http::field::set_cookie]);
+    EXPECT_EQ(cookie, std::string("ss_token=") + kToken + "; Path=/; HttpOnly; SameSite=Strict");
+
+    const auto wrong = login(R"({"token":"test-token-0123456789abcdeX"})");
+    EXPECT_EQ(wrong.result(), status::unauthorized);
+    EXPECT_EQ(wrong.count(http::field::set_cookie), 0u);
+    EXPECT_EQ(bodyJson(wrong)["error"], "the token is wrong");
+
+    for (const auto& body : {"", "[]", R"({"token":1})", R"({"tok":"x"})", "{"}) {
+        const auto bad = login(body);
+        EXPECT_EQ(bad.result(), status::bad_request) << body;
+        EXPECT_EQ(bodyJson(bad)["field"], "body") << body;
+    }
+
+    // A page elsewhere cannot log the browser in (or out).
+    auto cross = makeRequest(verb::post, "/api/v1/session", "",
+                             std::string(R"({"token":")") + kToken + "\"}");
+    cross.set("Sec-Fetch-Site", "cross-site");
+    EXPECT_EQ(handle(cross).result(), status::forbidden);
+}
+
+TEST_F(ApiTest, SessionSaysWhetherTheCookieIsValidAndLogoutClearsIt)
+{
+    EXPECT_EQ(handle(makeRequest(verb::get, "/api/v1/session", "")).result(),
+              status::unauthorized);
+    auto req = makeRequest(verb::get, "/api/v1/session", "");
+    req.set(http::field::cookie, std::string("ss_token=") + kToken);
+    EXPECT_EQ(handle(req).result(), status::ok);
+
+    const auto out = handle(makeRequest(verb::delete_, "/api/v1/session", ""));
+    EXPECT_EQ(out.result(), status::ok);
+    EXPECT_EQ(out[http::field::set_cookie],
+              "ss_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    EXPECT_EQ(handle(makeRequest(verb::put, "/api/v1/session", "")).result(),
+              status::method_not_allowed);
+}
+
+TEST_F(ApiTest, StatusIsTheDashboardsFigures)
+{
+    live_.startedAt = common::SysTime(std::chrono::milliseconds(1767268800000));
+    const auto res = get("/api/v1/status");
+    ASSERT_EQ(res.result(), status::ok) << res.body();
+    const auto j = bodyJson(res);
+    EXPECT_EQ(j["node"], live_.node);
+    EXPECT_EQ(j["started_at"], "2026-01-01T12:00:00.000Z");
+    EXPECT_EQ(j["calls_active"], live_.calls.size());
+    EXPECT_EQ(j["cps"], 3);
+    const auto& c = j["counters"];
+    EXPECT_EQ(c["calls_offered"], 12);
+    EXPECT_EQ(c["calls_answered"], 5);
+    EXPECT_EQ(c["calls_ended"], 10);
+    EXPECT_EQ(c["attempts"], 7);  // summed over the gateways
+    EXPECT_EQ(c["retransmissions"], 9);
+    EXPECT_EQ(c["cdr_queue_depth"], 1);
+    EXPECT_EQ(c["cdr_delivered"], 10);
+    EXPECT_EQ(c["end_reasons"], Json({{"callee_bye", 4}, {"no_route", 6}}));
 }
 
 // --- live state --------------------------------------------------------------------------
@@ -340,7 +471,8 @@ TEST_F(ApiTest, CdrQueryPassesEveryFilter)
     EXPECT_EQ(q.endDirection, cdr::EndDirection::Callee);
     EXPECT_EQ(q.sipCode, 486);
     EXPECT_EQ(q.endReason, "callee_rejected");
-    EXPECT_EQ(q.limit, 10000);
+    EXPECT_EQ(q.limit, 10001);  // one more than shown: is there an older page?
+    EXPECT_FALSE(q.before);
     const auto j = bodyJson(res);
     ASSERT_EQ(j["cdrs"].size(), 1u);
     EXPECT_EQ(j["cdrs"][0]["id"], 42);
@@ -357,12 +489,43 @@ TEST_F(ApiTest, CdrQueryDefaultsAndEmptyValues)
     EXPECT_FALSE(q.since);
     EXPECT_FALSE(q.endDirection);
     EXPECT_EQ(q.gateway, "");
-    EXPECT_EQ(q.limit, 100);
+    EXPECT_EQ(q.limit, 101);
     // Percent-encoding and '+' in the query string.
     ASSERT_EQ(get("/api/v1/cdrs?since=2026-01-31+08%3A00&caller=%2B49").result(), status::ok);
     EXPECT_EQ(admin_->queries.at(1).callerPrefix, "+49");
     EXPECT_EQ(admin_->queries.at(1).since,
               cdr::parseTimeSpec("2026-01-31 08:00", clock_.systemNow()));
+}
+
+TEST_F(ApiTest, CdrQueryPagesWithAKeysetCursor)
+{
+    auto older = sampleRow();
+    older.id = 41;
+    older.setupAt -= 5s;
+    auto oldest = sampleRow();
+    oldest.id = 7;
+    oldest.setupAt -= 9s;
+    admin_->rows = {sampleRow(), older, oldest};  // the fake returns them all: limit+1 = 3
+    const auto first = bodyJson(get("/api/v1/cdrs?limit=2"));
+    ASSERT_EQ(first["cdrs"].size(), 2u);
+    EXPECT_EQ(first["cdrs"][1]["id"], 41);
+    const std::string next = first["next"];
+    EXPECT_EQ(next, std::to_string(1767268800123 - 5000) + "_41");
+
+    admin_->rows = {oldest};
+    const auto second = bodyJson(get("/api/v1/cdrs?limit=2&before=" + next));
+    const auto& q = admin_->queries.at(1);
+    ASSERT_TRUE(q.before);
+    EXPECT_EQ(q.before->setupAt, older.setupAt);
+    EXPECT_EQ(q.before->id, 41);
+    EXPECT_EQ(second["cdrs"].size(), 1u);
+    EXPECT_TRUE(second["next"].is_null());  // the last page
+
+    for (const auto& bad : {"x", "12_", "_5", "1.5_2", "12_-3", "1234567890123456_1"}) {
+        const auto res = get(std::string("/api/v1/cdrs?before=") + bad);
+        EXPECT_EQ(res.result(), status::bad_request) << bad;
+        EXPECT_EQ(bodyJson(res)["field"], "before") << bad;
+    }
 }
 
 TEST_F(ApiTest, CdrQueryRefusesBadValuesNamingParameterValueAndAllowed)
@@ -462,6 +625,39 @@ TEST_F(ApiTest, CdrStatsAsSwctlStats)
     EXPECT_EQ(bodyJson(get("/api/v1/cdr-stats?limit=1"))["field"], "limit");
 }
 
+TEST_F(ApiTest, CdrStatsPerHourForTheCharts)
+{
+    const common::SysTime h0(std::chrono::milliseconds(1767268800000));
+    cdr::CdrStatsRow a;
+    a.hour = h0;
+    a.group = "term1";
+    a.calls = 4;
+    a.answered = 2;
+    auto b = a;
+    b.group = "term2";
+    auto c = a;
+    c.hour = h0 + 1h;
+    admin_->stats = {a, b, c};
+    const auto res = get("/api/v1/cdr-stats?bucket=hour&since=-6h");
+    ASSERT_EQ(res.result(), status::ok) << res.body();
+    ASSERT_EQ(admin_->statsQueries.size(), 2u);  // the totals, then per hour
+    EXPECT_FALSE(admin_->statsQueries[0].hourly);
+    EXPECT_TRUE(admin_->statsQueries[1].hourly);
+    EXPECT_EQ(admin_->statsQueries[1].since, clock_.systemNow() - 6h);
+    const auto j = bodyJson(res);
+    EXPECT_EQ(j["groups"].size(), 3u);
+    ASSERT_EQ(j["buckets"].size(), 2u);
+    EXPECT_EQ(j["buckets"][0]["start"], "2026-01-01T12:00:00.000Z");
+    EXPECT_EQ(j["buckets"][0]["groups"].size(), 2u);
+    EXPECT_EQ(j["buckets"][0]["groups"][1]["group"], "term2");
+    EXPECT_EQ(j["buckets"][1]["start"], "2026-01-01T13:00:00.000Z");
+    EXPECT_EQ(j["buckets"][1]["groups"][0]["asr"], 0.5);
+
+    EXPECT_FALSE(bodyJson(get("/api/v1/cdr-stats"))
+                     .contains("buckets"));
+    EXPECT_EQ(bodyJson(get("/api/v1/cdr-stats?bucket=day"))["field"], "bucket");
+}
+
 // --- gateways enable / disable -----------------------------------------------------------
 
 TEST_F(ApiTest, EnableAndDisableAGateway)
@@ -510,7 +706,7 @@ TEST_F(ApiTest, BackendErrorsMapToStatuses)
 
 TEST_F(ApiTest, UnknownPathIs404AndWrongMethodIs405WithAllow)
 {
-    for (const auto& target : {"/api/v1/nope", "/api/v2/calls", "/api/v1/calls/", "/index.html",
+    for (const auto& target : {"/api/v1/nope", "/api/v2/calls", "/api/v1/calls/", "/favicon.ico",
                                "/api/v1/params/A/B", "/api/v1"}) {
         const auto res = get(target);
         EXPECT_EQ(res.result(), status::not_found) << target;
@@ -613,7 +809,9 @@ TEST_F(ApiTest, SurvivesHostileRequests)
         ASSERT_NO_THROW(res = api.handle(req)) << target;
         const int code = res.result_int();
         EXPECT_TRUE(code == 200 || (code >= 400 && code <= 503)) << code << " " << target;
-        if (code != 200 || target.rfind("/metrics", 0) != 0) {
+        // 200s of /metrics and the page (/, /index.html, /ui/...) are not JSON.
+        const std::string type(res[http::field::content_type]);
+        if (code != 200 || type.rfind("application/json", 0) == 0) {
             EXPECT_FALSE(Json::parse(res.body(), nullptr, false).is_discarded())
                 << target << " -> " << res.body();
         }

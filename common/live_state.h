@@ -76,6 +76,8 @@ struct LiveCounters {
     std::uint64_t callsOffered = 0;    // INVITEs that created a call
     std::uint64_t callsAnswered = 0;
     std::uint64_t callsEnded = 0;
+    std::uint64_t callsShed = 0;  // new calls refused with 503 by the overload guard
+    bool overloaded = false;      // the overload guard is shedding new calls now
     std::map<std::string, std::uint64_t> endReasons;  // end_reason → calls
     std::uint64_t retransmissions = 0;  // SIP requests and responses resent by the stack
     std::uint64_t reloads = 0;          // provisioning snapshots installed (start-up included)

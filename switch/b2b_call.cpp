@@ -647,6 +647,7 @@ void B2bCall::onInviteResponse(const SipResponse& resp)
         return;  // a retransmitted or forked 2xx; nta re-ACKs retransmissions itself
     }
     cdr_.answerAt = now();
+    manager_.countAnswered();
     attempt_->sentSdp = attempt_->sentSdp || !resp.body.empty();
     if (aDialog_ == 0) {
         aDialog_ = manager_.stack().acceptDialog(aInvite_);

@@ -28,6 +28,9 @@ CallManager::~CallManager()
     if (journalTimer_ != 0) {
         timers_.cancel(journalTimer_);
     }
+    if (overloadTimer_ != 0) {
+        timers_.cancel(overloadTimer_);
+    }
 }
 
 void CallManager::setJournal(cdr::CallJournal* journal)
@@ -52,6 +55,37 @@ void CallManager::onJournalBeat()
                                      [this] { onJournalBeat(); });
 }
 
+void CallManager::setOverloadProbe(std::function<std::size_t()> queuedBytes,
+                                   OverloadGuard::Limits limits)
+{
+    if (overloadTimer_ != 0) {
+        timers_.cancel(overloadTimer_);
+        overloadTimer_ = 0;
+    }
+    overload_ = OverloadGuard(limits);
+    queuedBytes_ = std::move(queuedBytes);
+    if (queuedBytes_) {
+        onOverloadProbe();
+    }
+}
+
+void CallManager::onOverloadProbe()
+{
+    const std::size_t queued = queuedBytes_();
+    if (overload_.sample(queued, clock_.monotonicNow())) {
+        if (overload_.limiting()) {
+            callsShedEpisode_ = 0;
+            log_->warn("overload: {} KiB of SIP waiting to be read; new calls limited to {:.0f}/s, "
+                       "the rest get 503",
+                       queued / 1024, overload_.callsPerSecond());
+        } else {
+            log_->warn("overload over: {} new calls were refused with 503", callsShedEpisode_);
+        }
+    }
+    overloadTimer_ = timers_.schedule(clock_.monotonicNow() + OverloadGuard::kProbeEvery,
+                                      [this] { onOverloadProbe(); });
+}
+
 void CallManager::journalProgress(const cdr::CdrRecord& partial, bool answered)
 {
     if (journal_ == nullptr) {
@@ -68,9 +102,6 @@ void CallManager::emitCdr(cdr::CdrRecord&& record)
 {
     ++callsEnded_;
     ++endReasons_[record.endReason];
-    if (record.answerAt) {
-        ++callsAnswered_;
-    }
     if (journal_ == nullptr) {
         cdrSink_(std::move(record));
         return;
@@ -112,6 +143,17 @@ void CallManager::onNewInvite(ServerTxnId txn, const SipRequest& req)
     }
     if (!accepting_) {
         respondSimple(txn, 503, "Service Unavailable");
+        return;
+    }
+    if (!overload_.admit(clock_.monotonicNow())) {
+        // No call, no CDR: refused before it started, like a call during shutdown. Counted
+        // (softswitch_calls_shed_total) and logged when the shedding ends.
+        ++callsShed_;
+        ++callsShedEpisode_;
+        auto res = reply(503, "Service Unavailable");
+        res.relayHeaders.push_back({"Retry-After", "1"});
+        stack_.respond(txn, res);
+        stack_.releaseServerTxn(txn);
         return;
     }
     auto call = std::make_unique<B2bCall>(*this, txn, req, *origin, table_, params_);
@@ -241,6 +283,8 @@ common::LiveState CallManager::liveState() const
     auto& counters = state.counters;
     counters.callsOffered = callsOffered_;
     counters.callsAnswered = callsAnswered_;
+    counters.callsShed = callsShed_;
+    counters.overloaded = overload_.limiting();
     counters.callsEnded = callsEnded_;
     counters.endReasons = endReasons_;
     counters.retransmissions = inviteResends_ + stack_.retransmissions();

@@ -13,6 +13,7 @@
 #include "routing/gateway_load.h"
 #include "switch/b2b_call.h"
 #include "switch/gateway_prober.h"
+#include "switch/overload_guard.h"
 #include "switch/publish_handler.h"
 #include "switch/sip_stack.h"
 
@@ -62,6 +63,8 @@ public:
     void countAttempt(const std::string& gateway, const std::string& outcome);
     /// One more INVITE copy sent by the switch's own resend schedule (SS_SIP_RESEND_INTERVAL).
     void countResend() { ++inviteResends_; }
+    /// A call was answered (counted at the answer, not when its CDR is written).
+    void countAnswered() { ++callsAnswered_; }
 
     // SipEvents
     void onNewInvite(ServerTxnId txn, const SipRequest& req) override;
@@ -92,6 +95,11 @@ public:
     /// a heartbeat every kJournalBeat; a final CDR is journalled before it goes to the writer.
     /// nullptr (the default) journals nothing.
     void setJournal(cdr::CallJournal* journal);
+    /// Overload control (OverloadGuard): `queuedBytes` says how many bytes wait in the SIP
+    /// receive queues; it is probed every OverloadGuard::kProbeEvery on the sip-loop, and new
+    /// calls get 503 + Retry-After while the guard sheds. Null: no overload control.
+    void setOverloadProbe(std::function<std::size_t()> queuedBytes,
+                          OverloadGuard::Limits limits = {});
     static constexpr auto kJournalBeat = std::chrono::seconds(2);
     void journalProgress(const cdr::CdrRecord& partial, bool answered);
     void emitCdr(cdr::CdrRecord&& record);
@@ -116,6 +124,7 @@ private:
     };
     void reapIfDone(B2bCall* call);
     void onJournalBeat();
+    void onOverloadProbe();
     void respondSimple(ServerTxnId txn, int code, const std::string& reason);
 
     SipStack& stack_;
@@ -136,6 +145,11 @@ private:
     GatewayProber prober_{stack_, clock_, timers_, health_};
     cdr::CallJournal* journal_ = nullptr;
     common::TimerId journalTimer_ = 0;
+    OverloadGuard overload_;
+    std::function<std::size_t()> queuedBytes_;
+    common::TimerId overloadTimer_ = 0;
+    std::uint64_t callsShed_ = 0;          // new calls refused by the overload guard
+    std::uint64_t callsShedEpisode_ = 0;   // ... since the current shedding began
     std::unordered_map<B2bCall*, std::unique_ptr<B2bCall>> calls_;
     // Counters since start (metrics).
     struct GatewayCounters {

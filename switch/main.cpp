@@ -260,6 +260,7 @@ int run(const Options& opt)
         [&writer](ss::cdr::CdrRecord&& record) { return writer->submit(std::move(record)); },
         {opt.node.empty() ? hostName() : opt.node});
     calls.setJournal(journal.get());
+    calls.setOverloadProbe([&runtime] { return runtime.receiveQueueBytes(); });
     apply(runtime, calls, ss::routing::RoutingTable::build(provisioning));  // before any SIP
     runtime.setEvents(&calls);
 
@@ -375,6 +376,7 @@ int run(const Options& opt)
     writer->stop();
     // Every call ended and every CDR is in the database or the spool: nothing to recover.
     calls.setJournal(nullptr);
+    calls.setOverloadProbe(nullptr);
     const std::string journalPath = journal->path();
     journal.reset();
     std::filesystem::remove(journalPath);

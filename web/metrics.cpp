@@ -172,6 +172,12 @@ std::string renderMetrics(const common::LiveState& state)
     for (const auto& [reason, count] : c.endReasons) {
         e.sample("softswitch_calls_ended_total", {{"reason", reason}}, count);
     }
+    e.family("softswitch_calls_shed_total", "counter",
+             "New calls refused with 503 by the overload guard (no CDR).");
+    e.sample("softswitch_calls_shed_total", c.callsShed);
+    e.family("softswitch_overloaded", "gauge",
+             "1 while the overload guard refuses new calls, else 0.");
+    e.sample("softswitch_overloaded", c.overloaded ? 1 : 0);
     e.family("softswitch_cps", "gauge", "New calls within the last second.");
     e.sample("softswitch_cps", nonNegative(c.callsLastSecond));
     gatewayFamilies(e, state.gateways);

@@ -20,11 +20,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdarg>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <unordered_map>
 
@@ -96,6 +100,7 @@ struct SofiaRuntime::Impl final : SipStack {
     SipEvents* events_ = nullptr;
     common::TimerQueue timers_;
     std::vector<ListenPoint> bound_;
+    std::vector<int> udpFds_;  // the UDP listen sockets (owned by sofia), for their backlog
 
     std::uint64_t nextId_ = 1;
     struct Irq {
@@ -309,6 +314,49 @@ sip_payload_t* payloadOf(su_home_t* home, const std::string& body)
 
 }  // namespace
 
+namespace {
+
+// sofia does not give out its sockets: the UDP listen sockets are found among the process's
+// descriptors by their bound port.
+std::vector<int> findUdpSockets(const std::vector<ListenPoint>& bound)
+{
+    std::vector<int> out;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+        int fd = -1;
+        try {
+            fd = std::stoi(entry.path().filename().string());
+        } catch (const std::exception&) {
+            continue;
+        }
+        int type = 0;
+        socklen_t typeLen = sizeof type;
+        sockaddr_storage addr{};
+        socklen_t addrLen = sizeof addr;
+        if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &typeLen) != 0 || type != SOCK_DGRAM ||
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addrLen) != 0) {
+            continue;
+        }
+        std::uint16_t port = 0;
+        if (addr.ss_family == AF_INET) {
+            port = ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port);
+        } else if (addr.ss_family == AF_INET6) {
+            port = ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port);
+        } else {
+            continue;
+        }
+        for (const auto& lp : bound) {
+            if (lp.transport == common::Transport::Udp && lp.port == port) {
+                out.push_back(fd);
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 SofiaRuntime::Impl::Impl(const std::vector<ListenPoint>& listen, const common::Clock& clock)
     : clock_(clock)
 {
@@ -364,6 +412,7 @@ SofiaRuntime::Impl::Impl(const std::vector<ListenPoint>& listen, const common::C
         lp.port = static_cast<std::uint16_t>(std::stoi(name->tpn_port));
         bound_.push_back(lp);
     }
+    udpFds_ = findUdpSockets(bound_);
 
     defaultLeg_ = nta_leg_tcreate(agent_, defaultLegTrampoline,
                                   reinterpret_cast<nta_leg_magic_t*>(this), NTATAG_NO_DIALOG(1),
@@ -921,6 +970,19 @@ SipStack& SofiaRuntime::stack() { return *impl_; }
 common::TimerService& SofiaRuntime::timers() { return impl_->timers_; }
 void SofiaRuntime::setEvents(SipEvents* events) { impl_->events_ = events; }
 std::vector<ListenPoint> SofiaRuntime::bound() const { return impl_->bound_; }
+
+std::size_t SofiaRuntime::receiveQueueBytes() const
+{
+    std::size_t total = 0;
+    for (const int fd : impl_->udpFds_) {
+        std::uint32_t info[SK_MEMINFO_VARS] = {};
+        socklen_t len = sizeof info;
+        if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info, &len) == 0) {
+            total += info[SK_MEMINFO_RMEM_ALLOC];
+        }
+    }
+    return total;
+}
 
 void SofiaRuntime::setStackTimers(const common::StackTimers& timers)
 {

@@ -51,6 +51,10 @@ public:
     void enableSipTrace();
     /// The listen points as bound (OS-chosen ports filled in).
     std::vector<ListenPoint> bound() const;
+    /// Bytes waiting to be read in the UDP listen sockets' receive queues (the kernel's
+    /// receive memory of each, SO_MEMINFO): the sip-loop's backlog, for overload control.
+    /// Thread: any.
+    std::size_t receiveQueueBytes() const;
 
     /// Runs the loop on the calling thread (which becomes the sip-loop) until stop().
     void run();

@@ -235,6 +235,45 @@ TEST_F(CallManagerTest, BusyIsRelayedWithoutTryingTheNextGateway)
     EXPECT_TRUE(stack_.allReleased());
 }
 
+// Overload control: while the receive queues hold a backlog, a new call gets 503 with
+// Retry-After at once (no call, no routing, no CDR); calls already up go on; once the backlog
+// has stayed small for clearAfter, new calls are taken again.
+TEST_F(CallManagerTest, OverloadRefusesNewCallsWith503AndRetryAfterOnly)
+{
+    std::size_t backlog = 0;
+    manager_.setOverloadProbe([&] { return backlog; }, {1000, 200, 500ms});
+    answerCall();  // the one call of the last second: the limit will be the minimum, 10/s
+    const auto upCall = aInvite_;
+
+    backlog = 64 * 1024;
+    timers_.advance(20ms);
+    EXPECT_TRUE(manager_.liveState().counters.overloaded);
+    const auto startsBefore = stack_.ofKind(Kind::StartDialog).size();
+    // The token bucket starts empty: the next new call is refused.
+    const auto refused = stack_.newServerTxn();
+    manager_.onNewInvite(refused, invite("15551234", "192.0.2.10"));
+    EXPECT_EQ(stack_.lastStatus(refused), 503);
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), startsBefore);  // no B leg
+    const auto responses = stack_.ofKind(Kind::Respond);
+    const auto& headers = responses.back().response.relayHeaders;
+    ASSERT_EQ(headers.size(), 1u);
+    EXPECT_EQ(headers[0].name, "Retry-After");
+    EXPECT_EQ(headers[0].value, "1");
+    EXPECT_EQ(manager_.liveState().counters.callsShed, 1u);
+    EXPECT_EQ(manager_.liveState().calls.size(), 1u);
+
+    // The call that was up is ended normally and billed; the refused one has no CDR.
+    manager_.onDialogRequest(stack_.accepted.at(upCall), stack_.newServerTxn(), request("BYE"));
+    EXPECT_EQ(onlyCdr().endReason, "caller_bye");
+
+    backlog = 0;
+    timers_.advance(1100ms);  // calm for clearAfter, with less offered than the limit
+    EXPECT_FALSE(manager_.liveState().counters.overloaded);
+    startCall();
+    EXPECT_EQ(stack_.lastStatus(aInvite_), 100);
+    EXPECT_EQ(stack_.ofKind(Kind::StartDialog).size(), startsBefore + 1);
+}
+
 TEST_F(CallManagerTest, ServiceUnavailableFailsOverToTheNextGateway)
 {
     startCall();

@@ -216,7 +216,106 @@ void appendDurably(const std::string& path, std::string data, const std::string&
 
 }  // namespace
 
-std::string encodeSpoolLine(const CdrRecord& r) { return dumpLine(spoolJson(r)); }
+namespace {
+
+// A JSON string. Printable ASCII without quote or backslash (numbers, Call-IDs, names: nearly
+// everything) is copied as is; anything else is left to nlohmann (escapes; invalid UTF-8
+// becomes U+FFFD), so the text is the same as dumpLine() of spoolJson() would give.
+void putString(std::string& out, std::string_view s)
+{
+    for (const unsigned char c : s) {
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+            out += dumpLine(json(std::string(s)));
+            return;
+        }
+    }
+    out += '"';
+    out.append(s);
+    out += '"';
+}
+
+void putKey(std::string& out, const char* key)
+{
+    out += '"';
+    out += key;
+    out += "\":";
+}
+
+void putField(std::string& out, const char* key, std::string_view value)
+{
+    putKey(out, key);
+    putString(out, value);
+    out += ',';
+}
+
+void putField(std::string& out, const char* key, std::int64_t value)
+{
+    putKey(out, key);
+    out += std::to_string(value);
+    out += ',';
+}
+
+void putField(std::string& out, const char* key, const std::optional<common::SysTime>& t)
+{
+    putKey(out, key);
+    out += t ? std::to_string(toNanos(*t)) : std::string("null");
+    out += ',';
+}
+
+}  // namespace
+
+// The journal writes three of these per call on the sip-loop (start, answer, end), so the line
+// is written directly rather than built as a json tree and dumped (the profile of a 300
+// calls/s run had a tenth of the daemon's CPU in that). Same text as dumpLine(spoolJson(r)):
+// the keys in the same (sorted) order, checked by the spool tests.
+std::string encodeSpoolLine(const CdrRecord& r)
+{
+    std::string out;
+    out.reserve(512 + 160 * r.attempts.size());
+    out += '{';
+    putField(out, "answer_at_ns", r.answerAt);
+    putKey(out, "attempts");
+    out += '[';
+    for (std::size_t i = 0; i < r.attempts.size(); ++i) {
+        const auto& a = r.attempts[i];
+        out += i == 0 ? "{" : ",{";
+        putField(out, "addr", a.addr);
+        putField(out, "ended_at_ns", toNanos(a.endedAt));
+        putField(out, "gateway", a.gateway);
+        putField(out, "outcome", a.outcome);
+        putField(out, "seq", a.seq);
+        putField(out, "sip_code", a.sipCode);
+        putField(out, "started_at_ns", toNanos(a.startedAt));
+        putKey(out, "transport");
+        putString(out, a.transport);
+        out += '}';
+    }
+    out += "],";
+    putField(out, "call_id", r.callId);
+    putField(out, "callee", r.callee);
+    putField(out, "callee_out", r.calleeOut);
+    putField(out, "caller", r.caller);
+    putField(out, "disposition", r.disposition);
+    putField(out, "end_at_ns", toNanos(r.endAt));
+    putField(out, "end_direction", toString(r.endDirection));
+    putField(out, "end_reason", r.endReason);
+    putField(out, "node", r.node);
+    putField(out, "origin_addr", r.originAddr);
+    putField(out, "origin_gateway", r.originGateway);
+    putField(out, "q850_cause", r.q850Cause);
+    putField(out, "ring_at_ns", r.ringAt);
+    putField(out, "setup_at_ns", toNanos(r.setupAt));
+    putField(out, "sip_code", r.sipCode);
+    putField(out, "sip_reason", r.sipReason);
+    putField(out, "term_addr", r.termAddr);
+    putField(out, "term_gateway", r.termGateway);
+    putKey(out, "v");
+    out += std::to_string(kSpoolFormat);
+    out += '}';
+    return out;
+}
+
+std::string encodeSpoolLineViaTree(const CdrRecord& r) { return dumpLine(spoolJson(r)); }
 
 CdrRecord decodeSpoolLine(std::string_view line)
 {

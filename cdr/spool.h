@@ -26,6 +26,9 @@ namespace ss::cdr {
 /// One spool line (without the newline). Times keep full clock precision. Strings that are not
 /// valid UTF-8 have the bad bytes replaced by U+FFFD.
 std::string encodeSpoolLine(const CdrRecord& record);
+/// The same line built as a nlohmann::json tree and dumped: what encodeSpoolLine (written
+/// directly, for speed) is checked against in the tests.
+std::string encodeSpoolLineViaTree(const CdrRecord& record);
 
 /// Parses one spool line. Throws std::runtime_error when it is not a complete record.
 CdrRecord decodeSpoolLine(std::string_view line);

@@ -64,6 +64,35 @@ TEST(SpoolLine, ReplacesBytesThatAreNotUtf8InsteadOfFailing)
     EXPECT_EQ(decoded.caller, "49\xEF\xBF\xBD\xEF\xBF\xBD");  // two U+FFFD
 }
 
+// encodeSpoolLine writes the line directly (it runs three times per call on the sip-loop); it
+// must give exactly the text of the json tree it replaced, whatever is in the strings.
+TEST(SpoolLine, TheDirectEncodingIsTheTreesTextByteForByte)
+{
+    const std::vector<std::string> strings = {
+        "", "4930123", "a/b@c", "quote\"d", "back\\slash", "tab\tnew\nline\r", "\x01\x1f\x7f",
+        "Gr\xC3\xBC\xC3\x9F" "e", "49\xff\xfe", "\xE2\x82", "emoji \xF0\x9F\x93\x9E", "</script>"};
+    int n = 0;
+    for (const auto& text : strings) {
+        auto r = makeRecord(++n);
+        r.caller = text;
+        r.callId = text + "@x";
+        r.sipReason = text;
+        r.node = text;
+        if (n % 2 == 0) {
+            r.ringAt.reset();
+            r.answerAt.reset();
+        }
+        if (n % 3 == 0) {
+            r.attempts.clear();
+        } else {
+            r.attempts.at(0).gateway = text;
+            r.attempts.at(0).transport = text;
+        }
+        r.q850Cause = -n;
+        EXPECT_EQ(encodeSpoolLine(r), encodeSpoolLineViaTree(r)) << n;
+    }
+}
+
 TEST(SpoolLine, RefusesIncompleteLines)
 {
     const auto line = encodeSpoolLine(makeRecord(1));

@@ -845,6 +845,12 @@ void B2bCall::answerAckArrived(const SipRequest& ack)
     transition(State::Confirmed);
     armSession(Leg::A);
     armSession(Leg::B);
+    // The caller's INVITE transaction is over once its 2xx is ACKed: free it (and the
+    // INVITE message sofia keeps with it) now rather than at the end of the call; a
+    // long-held call then costs only its dialogs (issue 7: memory per concurrent call).
+    manager_.unbindServerTxn(aInvite_);
+    manager_.stack().releaseServerTxn(aInvite_);
+    aInvite_ = 0;
 }
 
 void B2bCall::onAckTimeout(ServerTxnId txn)

@@ -9,7 +9,13 @@ packages=(
     libsofia-sip-ua-dev libpqxx-dev libpq-dev libspdlog-dev libfmt-dev libcli11-dev
     libgtest-dev libgmock-dev libboost-dev libboost-system-dev nlohmann-json3-dev
     postgresql-15 postgresql-client-15 sip-tester python3 procps iproute2 curl
+    chromium
 )
+# The browser test (tests/browser) runs playwright-core under node and installs it with npm ci:
+# Debian's nodejs and npm, unless a node and npm are already on PATH (e.g. from NodeSource).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -58,7 +58,8 @@ Place a test call (in two other terminals, from $repo):
 Then look at the CDR (same state directory, so no --db needed):
   SOFTSWITCH_STATE_DIR=$state $swctl cdr query --limit 5
 
-HTTP API on http://$http/api/v1/ (token in $state/http.token once started):
+Web page: open http://$http/ and paste the token from $state/http.token (written at start).
+HTTP API on http://$http/api/v1/ (same token):
   SOFTSWITCH_HTTP_TOKEN=\$(cat $state/http.token) $swctl calls --api http://$http
   curl -H "Authorization: Bearer \$(cat $state/http.token)" http://$http/metrics
 ==============================================================================================

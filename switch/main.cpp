@@ -320,7 +320,8 @@ int run(const Options& opt)
             config, [a = api.get()](const ss::web::Request& r) { return a->handle(r); });
         http->start();
         httpBound = httpAddress(config.address, http->port());
-        log->info("HTTP API on http://{}/api/v1/ (token: {})", httpBound,
+        log->info("web page on http://{}/, HTTP API on http://{}/api/v1/ (token: {})", httpBound,
+                  httpBound,
                   !opt.httpTokenFile.empty() ? opt.httpTokenFile
                   : env != nullptr          ? std::string("$") + ss::web::kTokenEnv
                                             : opt.stateDir + "/http.token");

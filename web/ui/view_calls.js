@@ -47,7 +47,7 @@ export function callsView({ root }) {
       ? calls.filter((c) => [c.call_id, c.caller, c.callee, c.callee_out, c.state,
         ...(c.legs || []).map((l) => l.gateway)].some((x) => (x || '').toLowerCase().includes(q)))
       : calls;
-    count.textContent = `${fmtInt(calls.length)} calls in progress` + (q ? ` · ${fmtInt(shown.length)} match the filter` : '');
+    count.textContent = `${fmtInt(calls.length)} ${calls.length === 1 ? 'call' : 'calls'} in progress` + (q ? ` · ${fmtInt(shown.length)} match the filter` : '');
     if (shown.length === 0) {
       holder.replaceChildren(emptyState(calls.length === 0 ? 'No calls in progress' : 'No calls match the filter'));
       return;

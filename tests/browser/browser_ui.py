@@ -91,21 +91,11 @@ def parse_args():
 
 def prerequisites(args):
     """None when the test can run, else its exit status (the tests/sipp convention)."""
-    if not os.environ.get("SS_TEST_PG_URL"):
-        if os.environ.get("CI"):
-            print(f"FAIL {NAME}: SS_TEST_PG_URL is not set and CI is; this test needs "
-                  f"PostgreSQL 15 (run it with: bash packaging/test.sh -L browser)", flush=True)
-            return 1
-        print("*" * 78 + f"\n*** SKIP {NAME}: SS_TEST_PG_URL is not set. The browser test "
-              f"needs\n*** PostgreSQL 15; bash packaging/test.sh starts one.\n" + "*" * 78,
-              flush=True)
-        return fc.SKIP
-    for what, tool in (("sipp", args.sipp), ("psql", "psql"), ("node", args.node),
-                       ("npm", args.npm), ("chromium", args.chromium)):
-        if shutil.which(tool) is None:
-            print(f"FAIL {NAME}: {what} not found ({tool}); bash packaging/install-deps.sh "
-                  f"installs it", flush=True)
-            return 1
+    status = fc.prerequisites("ui", need_pgbin=False, label="browser",
+                              tools=[("sipp", args.sipp), ("node", args.node),
+                                     ("npm", args.npm), ("chromium", args.chromium)])
+    if status is not None:
+        return status
     out = subprocess.run([args.node, "--version"], capture_output=True, text=True, timeout=20)
     major = int(out.stdout.strip().lstrip("v").split(".")[0] or 0) if out.returncode == 0 else 0
     if major < 18:

@@ -48,24 +48,28 @@ def parse_args(name, doc):
     return args
 
 
-def prerequisites(name, need_pgbin):
-    """None when the test can run, else its exit status: SKIP (77) without SS_TEST_PG_URL
-    outside CI (the tests/sipp convention), 1 in CI or when a tool is missing."""
+def prerequisites(name, need_pgbin, label="fault", tools=()):
+    """None when the test `label`.`name` can run, else its exit status: SKIP (77) without
+    SS_TEST_PG_URL outside CI (the tests/sipp convention), 1 in CI or when a tool is missing.
+    `tools`: more (what, command) pairs the test needs besides sipp and psql."""
+    test = f"{label}.{name}"
     if not os.environ.get("SS_TEST_PG_URL"):
         if os.environ.get("CI"):
-            print(f"FAIL fault.{name}: SS_TEST_PG_URL is not set and CI is; the fault tests "
-                  f"need PostgreSQL 15 (run them with: bash packaging/test.sh -L fault)",
+            print(f"FAIL {test}: SS_TEST_PG_URL is not set and CI is; the {label} tests "
+                  f"need PostgreSQL 15 (run them with: bash packaging/test.sh -L {label})",
                   flush=True)
             return 1
-        print("*" * 78 + f"\n*** SKIP fault.{name}: SS_TEST_PG_URL is not set. These fault "
+        print("*" * 78 + f"\n*** SKIP {test}: SS_TEST_PG_URL is not set. The {label} "
               f"tests need\n*** PostgreSQL 15; bash packaging/test.sh starts one.\n" + "*" * 78,
               flush=True)
         return SKIP
-    tools = ["sipp", "psql"] + ([f"{PGBIN}/initdb", f"{PGBIN}/pg_ctl"] if need_pgbin else [])
-    for tool in tools:
+    needed = [("sipp", "sipp"), ("psql", "psql"), *tools]
+    if need_pgbin:
+        needed += [("initdb", f"{PGBIN}/initdb"), ("pg_ctl", f"{PGBIN}/pg_ctl")]
+    for what, tool in needed:
         if shutil.which(tool) is None:
-            print(f"FAIL fault.{name}: {tool} not found (bash packaging/install-deps.sh)",
-                  flush=True)
+            print(f"FAIL {test}: {what} not found ({tool}); bash packaging/install-deps.sh "
+                  f"installs it", flush=True)
             return 1
     return None
 

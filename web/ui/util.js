@@ -12,6 +12,15 @@ export function h(tag, attrs, ...children) {
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** The same for SVG elements (createElementNS). */
+/** A numeric (right-aligned) column of thead(). */
+export const num = (label) => ({ num: label });
+
+/** A table head row: each column a label, or num(label). */
+export function thead(...columns) {
+  return h('thead', {}, h('tr', {}, columns.map((c) =>
+    (typeof c === 'object' ? h('th', { class: 'num' }, c.num) : h('th', {}, c)))));
+}
+
 export function s(tag, attrs, ...children) {
   const el = document.createElementNS(SVG_NS, tag);
   applyAttrs(el, attrs);

@@ -1,5 +1,5 @@
 // Live calls: /api/v1/calls every 2 s; durations tick every second between polls.
-import { h, fmtInt, fmtDuration, fmtTime, parseTime, DASH, emptyState } from './util.js';
+import { h, thead, num, fmtInt, fmtDuration, fmtTime, parseTime, DASH, emptyState } from './util.js';
 import { api, poller, markUpdated, setNode, clearError } from './core.js';
 
 export function callsView({ root }) {
@@ -16,16 +16,8 @@ export function callsView({ root }) {
 
   const tbody = h('tbody');
   const table = h('table', { class: 'table calls' },
-    h('thead', {}, h('tr', {},
-      h('th', {}, 'State'),
-      h('th', {}, 'Caller'),
-      h('th', {}, 'Callee'),
-      h('th', {}, 'Gateway'),
-      h('th', { class: 'num' }, 'Attempt'),
-      h('th', {}, 'Duration'),
-      h('th', {}, 'Legs'),
-      h('th', {}, 'Timers'),
-      h('th', {}, 'Call-ID'))),
+    thead('State', 'Caller', 'Callee', 'Gateway', num('Attempt'), 'Duration', 'Legs', 'Timers',
+      'Call-ID'),
     tbody);
 
   function tick() {

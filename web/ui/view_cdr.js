@@ -1,6 +1,6 @@
 // One call: #/cdr/<encodeURIComponent(call_id)> -> /api/v1/cdrs/<id>: summary, timeline, and the
 // failover chain attempt by attempt.
-import { h, fmtInt, fmtMs, fmtDuration, fmtTime, parseTime, zoneName, DASH, emptyState } from './util.js';
+import { h, thead, num, fmtInt, fmtMs, fmtDuration, fmtTime, parseTime, zoneName, DASH, emptyState } from './util.js';
 import { api, markUpdated, showError } from './core.js';
 import { lastSearchHash } from './view_cdrs.js';
 
@@ -159,10 +159,8 @@ function renderCall(c, multi) {
     chain = emptyState(c.end_reason === 'no_route' ? 'No gateway was tried (no route)' : 'No gateway attempts');
   } else {
     chain = h('table', { class: 'table attempts' },
-      h('thead', {}, h('tr', {},
-        h('th', { class: 'num' }, '#'), h('th', {}, 'Gateway'), h('th', {}, 'Address'), h('th', {}, 'SIP code'),
-        h('th', {}, 'Outcome'), h('th', {}, 'Started'), h('th', { class: 'num' }, '+ms'), h('th', {}, 'Ended'),
-        h('th', { class: 'num' }, 'Duration'))),
+      thead(num('#'), 'Gateway', 'Address', 'SIP code', 'Outcome', 'Started', num('+ms'), 'Ended',
+        num('Duration')),
       h('tbody', {}, attempts.map((a) => {
         const s0 = parseTime(a.started_at);
         const e0 = parseTime(a.ended_at);

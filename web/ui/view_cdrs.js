@@ -1,7 +1,7 @@
 // CDR search: the form's values live in the URL hash (#/cdrs?since=-1h&gateway=x), so a link
 // reproduces the search. One page at a time (keyset paging with the server's `next` cursor; a
 // stack of the cursors used so far gives "newer").
-import { h, fmtInt, fmtMs, fmtDuration, fmtTime, parseTime, timeForApi, DASH, emptyState } from './util.js';
+import { h, thead, num, fmtInt, fmtMs, fmtDuration, fmtTime, parseTime, timeForApi, DASH, emptyState } from './util.js';
 import { api, markUpdated, clearError, showError } from './core.js';
 
 const FIELDS = ['since', 'until', 'caller', 'callee', 'gateway', 'end_direction', 'code', 'reason'];
@@ -230,10 +230,8 @@ export function cdrsView({ root, params }) {
       );
     }));
     results.replaceChildren(h('table', { class: 'table cdrs' },
-      h('thead', {}, h('tr', {},
-        h('th', {}, 'Setup'), h('th', {}, 'Caller'), h('th', {}, 'Callee'), h('th', {}, 'Term. gateway'),
-        h('th', { class: 'num' }, 'Attempts'), h('th', { class: 'num' }, 'SIP code'), h('th', {}, 'End reason'),
-        h('th', {}, 'Ended by'), h('th', { class: 'num' }, 'PDD'), h('th', { class: 'num' }, 'Hold'), h('th', {}, 'Call-ID'))),
+      thead('Setup', 'Caller', 'Callee', 'Term. gateway', num('Attempts'), num('SIP code'),
+        'End reason', 'Ended by', num('PDD'), num('Hold'), 'Call-ID'),
       tbody));
   }
 

@@ -1,5 +1,5 @@
 // Gateways: /api/v1/gateways every 2 s; enable/disable after a confirmation.
-import { h, fmtInt, fmtDec, DASH, emptyState } from './util.js';
+import { h, thead, num, fmtInt, fmtDec, DASH, emptyState } from './util.js';
 import { api, poller, markUpdated, setNode, clearError, showError, confirmDialog } from './core.js';
 
 const HEALTH_LABEL = { up: 'up', blacklisted: 'blacklisted', probe_down: 'probe down' };
@@ -16,16 +16,8 @@ export function gatewaysView({ root }) {
 
   const tbody = h('tbody');
   const table = h('table', { class: 'table gateways' },
-    h('thead', {}, h('tr', {},
-      h('th', {}, 'Gateway'),
-      h('th', {}, 'State'),
-      h('th', {}, 'Addresses / health'),
-      h('th', { class: 'num' }, 'Active / capacity'),
-      h('th', { class: 'num' }, 'CPS / limit'),
-      h('th', { class: 'num' }, 'Attempts'),
-      h('th', {}, 'Outcomes'),
-      h('th', {}, 'Last error'),
-      h('th', {}, ''))),
+    thead('Gateway', 'State', 'Addresses / health', num('Active / capacity'), num('CPS / limit'),
+      num('Attempts'), 'Outcomes', 'Last error', ''),
     tbody);
   const summary = h('p', { class: 'muted' });
   const holder = h('div', { class: 'table-wrap' });

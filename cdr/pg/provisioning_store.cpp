@@ -108,6 +108,18 @@ std::vector<common::RouteConfig> selectRoutes(pqxx::transaction_base& txn)
     throw invalidValue("NAME", name, "the name of an existing gateway (swctl gateway list)");
 }
 
+// The gateway `name`, its row locked until `txn` ends (changes to it are read-modify-write).
+common::GatewayConfig lockGateway(pqxx::work& txn, const std::string& name)
+{
+    const auto found = txn.exec_params(std::string("SELECT ") + kGatewayColumns +
+                                           " FROM gateway WHERE name = $1 FOR UPDATE",
+                                       name);
+    if (found.empty()) {
+        noSuchGateway(name);
+    }
+    return toGateway(found[0]);
+}
+
 using OptionalText = std::optional<std::string>;
 
 // One audit row (schema/0005), in the transaction of the change it records.
@@ -318,13 +330,7 @@ void AdminStore::removeGateway(const std::string& name)
     try {
         pqxx::connection conn(dsn_);
         pqxx::work txn(conn);
-        const auto found = txn.exec_params(std::string("SELECT ") + kGatewayColumns +
-                                               " FROM gateway WHERE name = $1 FOR UPDATE",
-                                           name);
-        if (found.empty()) {
-            noSuchGateway(name);
-        }
-        const auto gw = toGateway(found[0]);
+        const auto gw = lockGateway(txn, name);
         const auto routes =
             txn.exec_params1("SELECT count(*) FROM route WHERE gateway_id = $1", gw.id)[0]
                 .as<long>();
@@ -352,12 +358,7 @@ void AdminStore::setGatewayEnabled(const std::string& name, bool enabled)
     try {
         pqxx::connection conn(dsn_);
         pqxx::work txn(conn);
-        const auto found =
-            txn.exec_params("SELECT enabled FROM gateway WHERE name = $1 FOR UPDATE", name);
-        if (found.empty()) {
-            noSuchGateway(name);
-        }
-        const bool before = found[0][0].as<bool>();
+        const bool before = lockGateway(txn, name).enabled;
         if (before == enabled) {
             return;  // nothing to write, so no NOTIFY and no audit row
         }
@@ -378,13 +379,7 @@ common::GatewayConfig AdminStore::setGateway(const std::string& name,
     try {
         pqxx::connection conn(dsn_);
         pqxx::work txn(conn);
-        const auto found = txn.exec_params(std::string("SELECT ") + kGatewayColumns +
-                                               " FROM gateway WHERE name = $1 FOR UPDATE",
-                                           name);
-        if (found.empty()) {
-            noSuchGateway(name);
-        }
-        auto gw = toGateway(found[0]);
+        auto gw = lockGateway(txn, name);
         const auto changed = applyChanges(gw, changes);
         if (changed.empty()) {
             return gw;  // nothing to write, so no NOTIFY and no audit row

@@ -319,6 +319,23 @@ def verdict(name, h, body, on_failure=None, cleanup=None):
     return 1
 
 
+
+def main_with_private_pg(name, doc, deadline_s, body):
+    """The whole main() of a fault test that runs its own PostgreSQL cluster: arguments,
+    prerequisites, the harness and the cluster, then verdict() of `body(args, h, pg)` with the
+    server's log on failure; the cluster is always destroyed. Returns the exit status."""
+    args = parse_args(name, doc)
+    status = prerequisites(name, need_pgbin=True)
+    if status is not None:
+        return status
+    h = Harness(args, deadline_s)
+    pg = PrivatePg(h.dir)
+    return verdict(
+        name, h, lambda: body(args, h, pg),
+        on_failure=lambda: print(f"--- postgres.log (last 20 lines) ---\n"
+                                 f"{tail(pg.log_path, 20)}", flush=True),
+        cleanup=pg.destroy)
+
 def sipp_final_stats(path):
     """The last row of a SIPp -trace_stat file (-stf) as {column: value}."""
     with open(path) as f:

@@ -171,17 +171,7 @@ def run(args, h, pg):
 
 
 def main():
-    args = fc.parse_args(NAME, __doc__)
-    status = fc.prerequisites(NAME, need_pgbin=True)
-    if status is not None:
-        return status
-    h = fc.Harness(args, DEADLINE_S)
-    pg = fc.PrivatePg(h.dir)
-    return fc.verdict(
-        NAME, h, lambda: run(args, h, pg),
-        on_failure=lambda: print(f"--- postgres.log (last 20 lines) ---\n"
-                                 f"{fc.tail(pg.log_path, 20)}", flush=True),
-        cleanup=pg.destroy)
+    return fc.main_with_private_pg(NAME, __doc__, DEADLINE_S, run)
 
 
 if __name__ == "__main__":

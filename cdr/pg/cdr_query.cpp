@@ -200,7 +200,8 @@ GROUP BY slot, grp
 )SQL";
 
 // PDD percentiles per group from the histogram (group, bucket) -> calls of the calls that rang or
-// were answered (whole hours: cdr_rollup_pdd of the --by dimension; {pdd_grp} and {dimension}
+// were answered (whole hours: cdr_rollup_pdd and the histograms not yet folded into it,
+// cdr_rollup_pdd_pending (schema/0006), of the --by dimension; {pdd_grp} and {dimension}
 // filled in by fillIn()): the smallest bucket whose cumulative count reaches the share holds the
 // percentile_disc; reported as that bucket's highest value (cdr_pdd_bucket_high: exact below 128
 // ms, at most 1/64 above the exact percentile_disc otherwise).
@@ -208,7 +209,11 @@ constexpr const char* kPddSql = R"SQL(
 WITH histogram AS (
     SELECT slot, grp, bucket, sum(n) AS n
     FROM (SELECT {rollup_slot} AS slot, {pdd_grp} AS grp, h.bucket, h.n
-          FROM cdr_rollup_pdd, unnest(pdd_buckets, pdd_counts) AS h(bucket, n)
+          FROM (SELECT hour, dimension, grp, pdd_buckets, pdd_counts FROM cdr_rollup_pdd
+                UNION ALL
+                SELECT hour, dimension, grp, pdd_buckets, pdd_counts
+                FROM cdr_rollup_pdd_pending) r,
+               unnest(pdd_buckets, pdd_counts) AS h(bucket, n)
           WHERE dimension = '{dimension}' AND {rollup}
           UNION ALL
           SELECT {raw_slot}, {grp}, cdr_pdd_bucket(pdd_ms), 1

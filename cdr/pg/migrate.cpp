@@ -22,7 +22,7 @@ namespace ss::cdr {
 namespace {
 
 // The highest numbered file in schema/. tests/unit/cdr checks the two agree.
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 // pg_advisory_lock key serialising concurrent `migrate` runs ("ssmigr" in ASCII).
 constexpr std::int64_t kMigrateLockKey = 0x73736d696772;

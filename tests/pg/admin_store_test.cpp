@@ -395,7 +395,7 @@ TEST_F(AdminStoreMigration, AVersionThreeDatabaseKeepsItsProvisioningAndGainsThe
     sql("INSERT INTO param (name, value) VALUES ('SS_SIP_TIMEOUT_INVITE', '7')");
 
     ASSERT_EQ(cdr::migrate(dsn_, SS_SCHEMA_DIR), cdr::expectedSchemaVersion());
-    EXPECT_EQ(cdr::expectedSchemaVersion(), 5);
+    EXPECT_GE(cdr::expectedSchemaVersion(), 5);
     EXPECT_EQ(scalar("SELECT name FROM schema_version WHERE version = 5"), "0005_audit.sql");
     cdr::AdminStore migrated(dsn_);
     const auto gateways = migrated.listGateways();

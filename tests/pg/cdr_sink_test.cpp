@@ -115,14 +115,36 @@ TEST_F(PgCdrSink, IgnoresACallAlreadyStoredForTheSameNode)
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr"), "3");
     EXPECT_EQ(scalar("SELECT caller FROM cdr WHERE call_id = 'call-1'"), "4930123");
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr_attempt"), "6");
-    // ... and counted once in the rollup of `cdr stats` (schema/0004).
+    // ... and counted once in the rollup of `cdr stats` (schema/0004) and in its PDD
+    // histograms (pending until folded, schema/0006).
     EXPECT_EQ(scalar("SELECT sum(calls) FROM cdr_rollup"), "3");
+    EXPECT_EQ(scalar("SELECT sum(n) FROM cdr_rollup_pdd_pending, unnest(pdd_counts) n "
+                     "WHERE dimension = 'gateway'"),
+              "3");
 
     auto otherNode = makeRecord(1);
     otherNode.node = "node-b";
     sink_->write({otherNode});
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr WHERE call_id = 'call-1'"), "2");
     EXPECT_EQ(scalar("SELECT sum(calls) FROM cdr_rollup"), "4");
+}
+
+// Every 32nd batch the sink folds the pending PDD histograms into cdr_rollup_pdd (schema/0006).
+TEST_F(PgCdrSink, FoldsThePendingPddHistogramsEvery32Batches)
+{
+    const auto pdd = [&](const std::string& table) {
+        return scalar("SELECT coalesce(sum(n), 0) FROM " + table +
+                      ", unnest(pdd_counts) n WHERE dimension = 'gateway'");
+    };
+    for (int i = 1; i <= 31; ++i) {
+        ASSERT_TRUE(sink_->write({makeRecord(i)}).empty());
+    }
+    EXPECT_EQ(pdd("cdr_rollup_pdd_pending"), "31");
+    EXPECT_EQ(pdd("cdr_rollup_pdd"), "0");
+    ASSERT_TRUE(sink_->write({makeRecord(32)}).empty());
+    EXPECT_EQ(pdd("cdr_rollup_pdd_pending"), "0");
+    EXPECT_EQ(pdd("cdr_rollup_pdd"), "32");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr_rollup_pdd WHERE dimension = 'gateway'"), "1");
 }
 
 TEST_F(PgCdrSink, ARowTheDatabaseRefusesDoesNotBlockTheOthers)

@@ -401,6 +401,10 @@ TEST_F(CdrStats, TheRollupKeptByTheSinkIsTheOneComputedFromTheCalls)
     auto sink = cdr::makePgCdrSink(dsn_);
     ASSERT_TRUE(sink->write(more).empty());
     ASSERT_TRUE(sink->write(more).empty());  // a replay
+    // The batches' PDD histograms wait in cdr_rollup_pdd_pending until folded (schema/0006).
+    EXPECT_EQ(scalar("SELECT count(*) > 0 FROM cdr_rollup_pdd_pending"), "t");
+    EXPECT_NE(scalar("SELECT cdr_rollup_pdd_fold()"), "0");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr_rollup_pdd_pending"), "0");
     const std::string rollup =
         "SELECT string_agg(concat_ws('|', hour, term_gateway, sip_code, end_reason, "
         "end_direction, calls, answered, answered_hold_ms, effective), "
@@ -421,6 +425,43 @@ TEST_F(CdrStats, TheRollupKeptByTheSinkIsTheOneComputedFromTheCalls)
     EXPECT_EQ(scalar("SELECT sum(n) FROM cdr_rollup_pdd, unnest(pdd_counts) n "
                      "WHERE dimension = 'gateway'"),
               "15");
+}
+
+// Folding the pending PDD histograms (schema/0006) changes where they are, never the figures:
+// the same percentiles with every histogram pending, half of them folded, and all folded.
+TEST_F(CdrStats, FoldingThePendingHistogramsKeepsTheFigures)
+{
+    const auto pending = stats("gateway");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr_rollup_pdd"), "0");
+    ASSERT_EQ(pending.size(), 3u);
+    EXPECT_EQ(pending[0].at("pdd_p50_ms"), 2015);
+
+    // More calls of the same hours, split: one batch folded, the next one left pending.
+    auto sink = cdr::makePgCdrSink(dsn_);
+    std::vector<cdr::CdrRecord> first;
+    std::vector<cdr::CdrRecord> second;
+    for (std::size_t i = 0; i < calls().size(); ++i) {
+        auto r = toRecord(static_cast<int>(i) + 1, calls()[i]);
+        r.callId = "again-" + std::to_string(i);
+        (i % 2 == 0 ? first : second).push_back(r);
+    }
+    ASSERT_TRUE(sink->write(first).empty());
+    EXPECT_NE(scalar("SELECT cdr_rollup_pdd_fold()"), "0");
+    ASSERT_TRUE(sink->write(second).empty());
+    EXPECT_EQ(scalar("SELECT count(*) > 0 FROM cdr_rollup_pdd_pending"), "t");
+    const auto split = stats("gateway");
+    EXPECT_NE(scalar("SELECT cdr_rollup_pdd_fold()"), "0");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr_rollup_pdd_pending"), "0");
+    const auto folded = stats("gateway");
+    EXPECT_EQ(split, folded);
+    // Every call twice: the same percentiles, twice the calls.
+    ASSERT_EQ(folded.size(), 3u);
+    for (std::size_t i = 0; i < folded.size(); ++i) {
+        EXPECT_EQ(folded[i].at("group"), pending[i].at("group"));
+        EXPECT_EQ(folded[i].at("calls"), 2 * pending[i].at("calls").get<int>());
+        EXPECT_EQ(folded[i].at("pdd_p50_ms"), pending[i].at("pdd_p50_ms"));
+        EXPECT_EQ(folded[i].at("pdd_p95_ms"), pending[i].at("pdd_p95_ms"));
+    }
 }
 
 TEST_F(CdrStats, TableAndCsvShowTheSameFigures)

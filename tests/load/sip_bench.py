@@ -119,6 +119,9 @@ def parse_args():
     ap.add_argument("--schema-dir", default=os.path.join(REPO, "schema"),
                     help="migrations for `swctl db migrate` (those the build expects)")
     ap.add_argument("--sipp", default=shutil.which("sipp") or "sipp")
+    ap.add_argument("--switch-prefix", default="",
+                    help="a command to run softswitchd under, e.g. 'heaptrack -o FILE' "
+                         "(CPU and RSS are still read from the switch's own pid)")
     args = ap.parse_args()
     args.command = "python3 tests/load/sip_bench.py " + " ".join(
         shlex.quote(a) for a in sys.argv[1:])
@@ -384,6 +387,7 @@ class Bench(fc.Harness):
         super().__init__(args, args.max_minutes * 60)
         self.pg = pg
         self.daemon = None
+        self.switch_pid = None
         self.daemon_dir = None
         self.uas = None
         self.uas_port = None
@@ -405,14 +409,25 @@ class Bench(fc.Harness):
             return rc
         return None
 
+    def stop_switch(self, grace):
+        """Stops softswitchd; a wrapper (--switch-prefix) need not pass the signal on, so the
+        switch gets it directly. Returns the exit status of what was started."""
+        if self.daemon is not None and self.args.switch_prefix and self.daemon.running():
+            try:
+                os.kill(self.switch_pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        return self.stop_proc(self.daemon, grace=grace)
+
     def start_switch(self, tag):
         """A fresh softswitchd (stopping the previous one); waits for its ready file. Returns
         its SIP address."""
-        self.stop_proc(self.daemon, grace=15)
+        self.stop_switch(grace=15)
         d = self.daemon_dir = os.path.join(self.dir, tag)
         os.makedirs(d, exist_ok=True)
         ready = os.path.join(d, "softswitchd.ready")
-        argv = [self.args.softswitchd, "--db", self.dsn, "--sip", "udp:127.0.0.1:0",
+        argv = shlex.split(self.args.switch_prefix) + [
+                self.args.softswitchd, "--db", self.dsn, "--sip", "udp:127.0.0.1:0",
                 "--node", "bench", "--spool", os.path.join(d, "spool"),
                 "--state-dir", os.path.join(d, "state"), "--log-level", "warn",
                 "--ready-file", ready, "--drain-seconds", "5"]
@@ -429,7 +444,10 @@ class Bench(fc.Harness):
             if os.path.exists(ready):
                 with open(ready) as f:
                     info = dict(line.strip().split("=", 1) for line in f if "=" in line)
-        log(f"softswitchd pid {self.daemon.pid} ready on udp {info['sip.udp']}")
+        # The switch's own pid (its ready file): with --switch-prefix, self.daemon is the
+        # wrapper, and the figures must still be the switch's.
+        self.switch_pid = int(info["pid"])
+        log(f"softswitchd pid {self.switch_pid} ready on udp {info['sip.udp']}")
         return info["sip.udp"]
 
     def sipp_common(self, tag, cwd):
@@ -542,9 +560,9 @@ def run_step(b, target, rate, seconds, label):
     uas0 = b.uas_stats()
     sw_port = int(target.rsplit(":", 1)[1])
     drops0 = (udp_drops(sw_port), udp_drops(b.uas_port))
-    sw = CpuMeter(lambda: cpu_ticks(b.daemon.pid))
+    sw = CpuMeter(lambda: cpu_ticks(b.switch_pid))
     # softswitchd's main thread runs the sip-loop (switch/main.cpp): one core at most.
-    loop = CpuMeter(lambda: cpu_ticks(b.daemon.pid, thread=b.daemon.pid))
+    loop = CpuMeter(lambda: cpu_ticks(b.switch_pid, thread=b.switch_pid))
     pg = CpuMeter(lambda: pg_cpu_ticks(b.pg.data))
     uas = CpuMeter(lambda: cpu_ticks(b.uas.pid))
     for m in (sw, loop, pg, uas):
@@ -558,7 +576,7 @@ def run_step(b, target, rate, seconds, label):
     peak_rss = 0
     t_end = time.monotonic() + timeout_s + 15
     while uac.running() and time.monotonic() < t_end:
-        peak_rss = max(peak_rss, status_kib(b.daemon.pid, "VmRSS"))
+        peak_rss = max(peak_rss, status_kib(b.switch_pid, "VmRSS"))
         uacm.sample()  # the others are read at the end (PostgreSQL: a /proc scan)
         uac_drops = udp_drops(uac.port) or uac_drops
         time.sleep(0.25)
@@ -666,7 +684,7 @@ def hold(b, args, n):
     b.start_uas(f"hold-{n}-uas", uas_sf, timeout_s=run_bound + 30,
                 extra=["-aa", "-trace_counts"])
     time.sleep(3)
-    rss_before = status_kib(b.daemon.pid, "VmRSS")
+    rss_before = status_kib(b.switch_pid, "VmRSS")
     cdr0, _, _ = b.wait_cdrs(5, quiet_s=1.0)
     uac = b.start_uac(d, uac_sf, target, rate, n, n, int(pause_s * 1000), run_bound,
                       ["-aa", "-trace_counts", "-trace_rtt", "-rtt_freq", "1"])
@@ -691,7 +709,7 @@ def hold(b, args, n):
     # Held: from 3 s after "all up" to 2 s before the first call's BYE.
     time.sleep(3)
     win_end = t_start + first_bye_s - 2
-    sw = CpuMeter(lambda: cpu_ticks(b.daemon.pid))
+    sw = CpuMeter(lambda: cpu_ticks(b.switch_pid))
     pg = CpuMeter(lambda: pg_cpu_ticks(b.pg.data))
     for m in (sw, pg):
         m.start()
@@ -699,7 +717,7 @@ def hold(b, args, n):
     b0 = refreshes(b.uas_dir, b.uas_stats(), args.refresh)
     rss_samples = []
     while time.monotonic() < win_end and uac.running():
-        rss_samples.append(status_kib(b.daemon.pid, "VmRSS"))
+        rss_samples.append(status_kib(b.switch_pid, "VmRSS"))
         time.sleep(1)
     for m in (sw, pg):
         m.sample()
@@ -708,7 +726,7 @@ def hold(b, args, n):
     held = stat_int(rows[-1] if rows else {}, "CurrentCall")
     ref_a = refreshes(d, rows[-1] if rows else {}, args.refresh) - a0
     ref_b = refreshes(b.uas_dir, b.uas_stats(), args.refresh) - b0
-    rss_up = max(rss_samples) if rss_samples else status_kib(b.daemon.pid, "VmRSS")
+    rss_up = max(rss_samples) if rss_samples else status_kib(b.switch_pid, "VmRSS")
     rss_up_median = sorted(rss_samples)[len(rss_samples) // 2] if rss_samples else rss_up
     log(f"hold {n}: window {window_s:.0f} s, {held} calls held, RSS {rss_up} KiB, "
         f"refreshes A {ref_a} B {ref_b}")
@@ -725,7 +743,7 @@ def hold(b, args, n):
         "n": n, "rate": rate, "rc": rc, "place_s": place_s, "peak_up": peak_up,
         "held": held, "all_up": t_up is not None, "window_s": window_s,
         "rss_before": rss_before, "rss_up": rss_up, "rss_up_median": rss_up_median,
-        "rss_after": status_kib(b.daemon.pid, "VmRSS"),
+        "rss_after": status_kib(b.switch_pid, "VmRSS"),
         "sw_cpu": sw.percent(), "pg_cpu": pg.percent(), "ref_a": ref_a, "ref_b": ref_b,
         "created": stat_int(last, "TotalCallCreated"), "ok": stat_int(last, "SuccessfulCall(C)"),
         "failed": stat_int(last, "FailedCall(C)"),
@@ -952,7 +970,7 @@ def main():
             for n in args.hold_calls:
                 holds.append(hold(b, args, n))
         b.stop_proc(b.uas)
-        rc = b.stop_proc(b.daemon, grace=30)
+        rc = b.stop_switch(grace=30)
         log(f"softswitchd exit {rc}")
 
     status = 1

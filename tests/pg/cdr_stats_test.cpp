@@ -405,19 +405,12 @@ TEST_F(CdrStats, TheRollupKeptByTheSinkIsTheOneComputedFromTheCalls)
     EXPECT_EQ(scalar("SELECT count(*) > 0 FROM cdr_rollup_pdd_pending"), "t");
     EXPECT_NE(scalar("SELECT cdr_rollup_pdd_fold()"), "0");
     EXPECT_EQ(scalar("SELECT count(*) FROM cdr_rollup_pdd_pending"), "0");
-    const std::string rollup =
-        "SELECT string_agg(concat_ws('|', hour, term_gateway, sip_code, end_reason, "
-        "end_direction, calls, answered, answered_hold_ms, effective), "
-        "E'\\n' ORDER BY hour, term_gateway, sip_code, end_reason, end_direction) "
-        "FROM cdr_rollup UNION ALL "
-        "SELECT string_agg(concat_ws('|', hour, dimension, grp, pdd_buckets, pdd_counts), "
-        "E'\\n' ORDER BY hour, dimension, grp) FROM cdr_rollup_pdd";
-    const auto kept = sql(rollup);
+    const auto kept = sql(kRollupSnapshotSql);
     ASSERT_EQ(kept.size(), 2u);
     // 9 keys (gateway, code, reason, direction) in 2026-01-01 00:00 and the next day's call.
     EXPECT_EQ(scalar("SELECT sum(calls) FROM cdr_rollup"), "23");  // 2 x 11 + the next day's
     EXPECT_EQ(scalar("SELECT cdr_rollup_rebuild('-infinity', 'infinity')"), "10");
-    const auto rebuilt = sql(rollup);
+    const auto rebuilt = sql(kRollupSnapshotSql);
     ASSERT_EQ(rebuilt.size(), 2u);
     EXPECT_EQ(rebuilt[0][0].as<std::string>(), kept[0][0].as<std::string>());
     EXPECT_EQ(rebuilt[1][0].as<std::string>(), kept[1][0].as<std::string>());

@@ -42,6 +42,16 @@ inline constexpr const char* kUnreachableDsn = "host=/nonexistent/ss-test port=1
 
 using cdr::testing::makeRecord;  // tests/support/cdr_records.h
 
+/// The whole rollup as two text rows (cdr_rollup, then cdr_rollup_pdd), each in key order: to
+/// compare the rollup the CDR sink kept with the one cdr_rollup_rebuild() computes.
+inline constexpr const char* kRollupSnapshotSql =
+    "SELECT string_agg(concat_ws('|', hour, term_gateway, sip_code, end_reason, "
+    "end_direction, calls, answered, answered_hold_ms, effective), "
+    "E'\\n' ORDER BY hour, term_gateway, sip_code, end_reason, end_direction) "
+    "FROM cdr_rollup UNION ALL "
+    "SELECT string_agg(concat_ws('|', hour, dimension, grp, pdd_buckets, pdd_counts), "
+    "E'\\n' ORDER BY hour, dimension, grp) FROM cdr_rollup_pdd";
+
 struct ProcessResult {
     int exitCode = -1;
     std::string out;

@@ -21,7 +21,7 @@ CREATE TABLE cdr_rollup_pdd_pending (LIKE cdr_rollup_pdd INCLUDING CONSTRAINTS);
 -- Table locks are taken in the order of cdr_rollup_rebuild's (cdr_rollup_pdd before
 -- cdr_rollup_pdd_pending), so the two cannot deadlock.
 -- work_mem: the entries to add up (~70,000 for 32 batches of 1000 calls, ~4 MB to hash) are
--- hashed in memory; the default 4 MB had them sorted on disk, three times slower.
+-- hashed in memory; the default 4 MB had them sorted on disk (95 ms against 63 ms per fold).
 CREATE FUNCTION cdr_rollup_pdd_fold()
     RETURNS bigint
     LANGUAGE plpgsql
@@ -66,7 +66,8 @@ AS $$
 BEGIN
     LOCK TABLE cdr_rollup, cdr_rollup_pdd, cdr_rollup_pdd_pending IN EXCLUSIVE MODE;
     DELETE FROM cdr_rollup_pdd_pending
-    WHERE hour >= date_trunc('hour', from_hour, 'UTC') AND hour < date_trunc('hour', to_hour, 'UTC');
+    WHERE hour >= date_trunc('hour', from_hour, 'UTC')
+      AND hour < date_trunc('hour', to_hour, 'UTC');
     RETURN cdr_rollup_rebuild_0004(from_hour, to_hour);
 END
 $$;

@@ -282,20 +282,20 @@ class Test:
             argv += ["-d", str(hold_ms)]
         return self.h.spawn(tag, argv), tag
 
-    def invites_at(self, name):
-        """Distinct Call-IDs of the INVITEs SIPp `name` received so far (its message log)."""
+    def invite_call_ids(self, name, direction):
+        """Distinct Call-IDs of the INVITEs SIPp `name` has `direction` ("sent" or "received")
+        so far (its message log)."""
         path = os.path.join(self.h.dir, f"{name}_messages.log")
         if not os.path.exists(path):
             return set()
         return {c for _, d, first, c, _ in fc.sipp_messages(path)
-                if d == "received" and first.startswith("INVITE ")}
+                if d == direction and first.startswith("INVITE ")}
+
+    def invites_at(self, name):
+        return self.invite_call_ids(name, "received")
 
     def sent_call_ids(self, tag):
-        path = os.path.join(self.h.dir, f"{tag}_messages.log")
-        if not os.path.exists(path):
-            return set()
-        return {c for _, d, first, c, _ in fc.sipp_messages(path)
-                if d == "sent" and first.startswith("INVITE ")}
+        return self.invite_call_ids(tag, "sent")
 
     # ---- HTTP API (the test's own view, to cross-check the page) ----------------------------
 

@@ -182,16 +182,36 @@ common::SysTime fromEpochMillis(std::int64_t ms)
     return common::SysTime(duration_cast<common::SysTime::duration>(milliseconds(ms)));
 }
 
-std::string formatIsoMillis(common::SysTime t)
+void appendIsoMillis(std::string& out, common::SysTime t)
 {
     const auto ms = floor<milliseconds>(t);
     const auto day = floor<days>(ms);
     const std::chrono::year_month_day ymd{day};
     const std::chrono::hh_mm_ss hms{ms - day};
-    return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z",
-                       static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                       static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                       hms.minutes().count(), hms.seconds().count(), hms.subseconds().count());
+    const int year = static_cast<int>(ymd.year());  // 1677-2262: SysTime counts nanoseconds
+    // By hand: the CDR sink formats several times per call, and fmt's general path costs ~5x.
+    char text[] = "0000-00-00T00:00:00.000Z";
+    const auto put = [&](std::size_t end, long long value, int width) {
+        for (int i = 0; i < width; ++i) {
+            text[end - 1 - static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+            value /= 10;
+        }
+    };
+    put(4, year, 4);
+    put(7, static_cast<unsigned>(ymd.month()), 2);
+    put(10, static_cast<unsigned>(ymd.day()), 2);
+    put(13, hms.hours().count(), 2);
+    put(16, hms.minutes().count(), 2);
+    put(19, hms.seconds().count(), 2);
+    put(23, hms.subseconds().count(), 3);
+    out.append(text, sizeof text - 1);
+}
+
+std::string formatIsoMillis(common::SysTime t)
+{
+    std::string out;
+    appendIsoMillis(out, t);
+    return out;
 }
 
 std::optional<common::SysTime> parseTimeSpec(std::string_view text, common::SysTime now)

@@ -15,6 +15,8 @@ namespace ss::cdr {
 /// `2026-01-01T12:00:00.123Z`: ISO-8601 in UTC, truncated (not rounded) to milliseconds, so a
 /// time written directly and one replayed from the spool store the same value.
 std::string formatIsoMillis(common::SysTime t);
+/// formatIsoMillis appended to `out`.
+void appendIsoMillis(std::string& out, common::SysTime t);
 
 /// Milliseconds since the Unix epoch, truncated towards the past.
 std::int64_t epochMillis(common::SysTime t);

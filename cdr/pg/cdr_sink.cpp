@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// The PostgreSQL CdrSink: one transaction per batch — the batch COPYed into two temporary
-// staging tables, then one statement inserting the new calls, their attempts and their share
-// of the hourly rollup and PDD histograms (schema/0004).
+// The PostgreSQL CdrSink: one transaction per batch — the calls, their attempts, and their
+// share of the hourly rollup and PDD histograms (schema/0004, 0006).
 
 #include "cdr/cdr_log.h"
 #include "cdr/pg/pg_util.h"
+#include "cdr/rollup.h"
 #include "cdr/store.h"
 #include "cdr/time_format.h"
 
@@ -12,17 +12,32 @@
 #include <pqxx/tablewriter>
 
 #include <charconv>
+#include <map>
 #include <set>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 namespace ss::cdr {
 
 namespace {
 
+// A batch is written in one transaction. Commonly every call in it is new: the calls and their
+// attempts are COPYed straight into `cdr` and `cdr_attempt` (ids drawn from cdr_id_seq first, as
+// an attempt refers to its call by id), and the batch's share of the hourly rollup, added up
+// here (rollUp), goes to cdr_rollup and, for the PDD histograms, cdr_rollup_pdd_pending (folded
+// into cdr_rollup_pdd by foldPdd(), schema/0006). COPY writes rows in multi-row blocks and needs
+// no staging: 10-18 % fewer instructions per CDR than inserting them from staging tables with
+// the rollup computed in SQL (tests/load/README.md).
+//
+// If a call is stored already (a replay), the unique key refuses the COPY, and the batch is
+// redone through staging tables, skipping the calls already stored (ON CONFLICT DO NOTHING) and
+// rolling up only those actually inserted, so a replay neither stores nor counts a call twice.
+
 // The staging tables, one per connection (temporary), emptied at every commit. Times travel
 // as epoch milliseconds (CdrRecord times truncated, as formatIsoMillis does), which costs
-// neither side a text conversion; `n` numbers the calls of the batch.
+// neither side a text conversion; `n` numbers the calls of the batch. ss_rollup_in holds the
+// batch's rollup rows, to be added to cdr_rollup (an upsert, which COPY cannot do).
 constexpr const char* kCreateStaging = R"SQL(
 CREATE TEMPORARY TABLE ss_cdr_in (
     n integer, node text, call_id text, caller text, callee text, callee_out text,
@@ -34,29 +49,43 @@ CREATE TEMPORARY TABLE ss_cdr_in (
 CREATE TEMPORARY TABLE ss_attempt_in (
     n integer, seq integer, gateway text, addr text, transport text, started_ms bigint,
     ended_ms bigint, sip_code integer, outcome text
+) ON COMMIT DELETE ROWS;
+CREATE TEMPORARY TABLE ss_rollup_in (
+    hour_ms bigint, term_gateway text, sip_code integer, end_reason text, end_direction text,
+    calls bigint, answered bigint, answered_hold_ms bigint, effective bigint
 ) ON COMMIT DELETE ROWS
 )SQL";
 
+// The columns of a call's line, staged (first column n, times in epoch ms) or straight into
+// `cdr` (first column id, times as ISO text); an attempt's line likewise, which straight into
+// `cdr_attempt` also carries its call's setup_at (the partition key).
 const std::vector<std::string> kCdrInColumns = {
     "n", "node", "call_id", "caller", "callee", "callee_out", "origin_gateway", "origin_addr",
     "term_gateway", "term_addr", "attempts", "setup_ms", "ring_ms", "answer_ms", "end_ms",
     "pdd_ms", "hold_ms", "end_direction", "end_reason", "disposition", "sip_code",
     "sip_reason", "q850_cause"};
+const std::vector<std::string> kCdrColumns = {
+    "id", "node", "call_id", "caller", "callee", "callee_out", "origin_gateway", "origin_addr",
+    "term_gateway", "term_addr", "attempts", "setup_at", "ring_at", "answer_at", "end_at",
+    "pdd_ms", "hold_ms", "end_direction", "end_reason", "disposition", "sip_code",
+    "sip_reason", "q850_cause"};
 const std::vector<std::string> kAttemptInColumns = {
     "n", "seq", "gateway", "addr", "transport", "started_ms", "ended_ms", "sip_code", "outcome"};
+const std::vector<std::string> kAttemptColumns = {
+    "cdr_id", "seq", "gateway", "addr", "transport", "started_at", "ended_at", "sip_code",
+    "outcome", "setup_at"};
+const std::vector<std::string> kRollupInColumns = {
+    "hour_ms", "term_gateway", "sip_code", "end_reason", "end_direction",
+    "calls", "answered", "answered_hold_ms", "effective"};
+const std::vector<std::string> kPddPendingColumns = {
+    "hour", "dimension", "grp", "pdd_buckets", "pdd_counts"};
 
-// Inserts the staged calls — {on_conflict} empty: all of them, failing with a unique violation
-// if one is stored already; "ON CONFLICT ... DO NOTHING": skipping calls already stored (the
-// unique key is (node, call_id, setup_at): `cdr` is partitioned by setup_at, schema/0003, and a
-// replay carries the same setup_at) — then the attempts of the calls actually inserted, with
-// their call's setup_at (the attempts' partition key), then adds the calls actually inserted to
-// cdr_rollup and their PDDs to cdr_rollup_pdd_pending (folded into cdr_rollup_pdd by foldPdd(),
-// schema/0006) — so a replay neither stores nor counts a call twice. Rollup rows are upserted in
-// key order, so two writers' transactions cannot deadlock on them. Returns how many calls were
-// new. {where} limits it to one staged call (the row-by-row retry). Every column is named on both
-// sides. The plain insert is the common case: a speculative (ON CONFLICT) insertion costs ~25 %
-// more per call (tests/load/README.md), and conflicts come only with replays.
-constexpr const char* kInsertSql = R"SQL(
+// Inserts the staged calls not stored yet (the unique key is (node, call_id, setup_at): `cdr` is
+// partitioned by setup_at, schema/0003, and a replay carries the same setup_at), then the
+// attempts of the calls actually inserted, with their call's setup_at. Returns the n of each
+// call inserted. {where} limits it to one staged call (the row-by-row retry). Every column is
+// named on both sides.
+constexpr const char* kInsertStagedSql = R"SQL(
 WITH inserted AS (
     INSERT INTO cdr (node, call_id, caller, callee, callee_out, origin_gateway, origin_addr,
                      term_gateway, term_addr, attempts, setup_at, ring_at, answer_at, end_at,
@@ -72,78 +101,59 @@ WITH inserted AS (
            sip_reason, q850_cause
     FROM ss_cdr_in
     {where}
-    {on_conflict}
-    RETURNING id, node, call_id, setup_at, term_gateway, sip_code, end_reason, end_direction,
-              answer_at IS NOT NULL AS answered,
-              ring_at IS NOT NULL OR answer_at IS NOT NULL AS rang, hold_ms,
-              date_trunc('hour', setup_at, 'UTC') AS hour, cdr_pdd_bucket(pdd_ms) AS pdd_bucket
+    ON CONFLICT (call_id, node, setup_at) DO NOTHING
+    RETURNING id, node, call_id, setup_at
+), staged AS (
+    SELECT i.id, i.setup_at, s.n
+    FROM inserted i
+    JOIN ss_cdr_in s ON s.node = i.node AND s.call_id = i.call_id
 ), inserted_attempts AS (
     INSERT INTO cdr_attempt (cdr_id, setup_at, seq, gateway, addr, transport, started_at,
                              ended_at, sip_code, outcome)
-    SELECT i.id, i.setup_at, a.seq, a.gateway, a.addr, a.transport,
+    SELECT st.id, st.setup_at, a.seq, a.gateway, a.addr, a.transport,
            'epoch'::timestamptz + a.started_ms * interval '1 ms',
            'epoch'::timestamptz + a.ended_ms * interval '1 ms',
            a.sip_code, a.outcome
-    FROM inserted i
-    JOIN ss_cdr_in s ON s.node = i.node AND s.call_id = i.call_id
-    JOIN ss_attempt_in a ON a.n = s.n
-), inserted_rollup AS (
-    INSERT INTO cdr_rollup AS r (hour, term_gateway, sip_code, end_reason, end_direction,
-                                 calls, answered, answered_hold_ms, effective)
-    SELECT hour, term_gateway, sip_code, end_reason, end_direction,
-           count(*), count(*) FILTER (WHERE answered),
-           coalesce(sum(hold_ms) FILTER (WHERE answered), 0),
-           count(*) FILTER (WHERE cdr_is_effective(answered, end_reason, sip_code))
-    FROM inserted
-    GROUP BY 1, 2, 3, 4, 5
-    ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (hour, term_gateway, sip_code, end_reason, end_direction) DO UPDATE SET
-        calls = r.calls + excluded.calls,
-        answered = r.answered + excluded.answered,
-        answered_hold_ms = r.answered_hold_ms + excluded.answered_hold_ms,
-        effective = r.effective + excluded.effective
-), pdd_per_bucket AS (
-    -- One hashed aggregate per `--by` dimension: a quarter of the rows to group, and no sort
-    -- of every call times four dimensions (measured: ~40 % of the PDD rollup's cost).
-    SELECT hour, 'gateway' AS dimension, term_gateway AS grp, pdd_bucket AS bucket,
-           count(*) AS calls
-    FROM inserted WHERE rang GROUP BY hour, term_gateway, pdd_bucket
-    UNION ALL
-    SELECT hour, 'code', sip_code::text, pdd_bucket, count(*)
-    FROM inserted WHERE rang GROUP BY hour, sip_code, pdd_bucket
-    UNION ALL
-    SELECT hour, 'reason', end_reason, pdd_bucket, count(*)
-    FROM inserted WHERE rang GROUP BY hour, end_reason, pdd_bucket
-    UNION ALL
-    SELECT hour, 'end_direction', end_direction, pdd_bucket, count(*)
-    FROM inserted WHERE rang GROUP BY hour, end_direction, pdd_bucket
-), inserted_pdd AS (
-    INSERT INTO cdr_rollup_pdd_pending (hour, dimension, grp, pdd_buckets, pdd_counts)
-    SELECT hour, dimension, grp, array_agg(bucket ORDER BY bucket),
-           array_agg(calls ORDER BY bucket)
-    FROM pdd_per_bucket
-    GROUP BY 1, 2, 3
+    FROM staged st
+    JOIN ss_attempt_in a ON a.n = st.n
 )
-SELECT count(*) FROM inserted
+SELECT n FROM staged
 )SQL";
 
-constexpr const char* kInsertNewStatement = "ss_cdr_insert_new";
+// Adds the staged rollup rows to cdr_rollup, in key order, so two writers' transactions cannot
+// deadlock on them.
+constexpr const char* kAddRollupSql = R"SQL(
+INSERT INTO cdr_rollup AS r (hour, term_gateway, sip_code, end_reason, end_direction,
+                             calls, answered, answered_hold_ms, effective)
+SELECT 'epoch'::timestamptz + hour_ms * interval '1 ms', term_gateway, sip_code, end_reason,
+       end_direction, calls, answered, answered_hold_ms, effective
+FROM ss_rollup_in
+ORDER BY 1, 2, 3, 4, 5
+ON CONFLICT (hour, term_gateway, sip_code, end_reason, end_direction) DO UPDATE SET
+    calls = r.calls + excluded.calls,
+    answered = r.answered + excluded.answered,
+    answered_hold_ms = r.answered_hold_ms + excluded.answered_hold_ms,
+    effective = r.effective + excluded.effective
+)SQL";
+
+// One id per call of a batch, for the COPY into `cdr`.
+constexpr const char* kNextIdsSql = "SELECT nextval('cdr_id_seq') FROM generate_series(1, $1)";
+
+constexpr const char* kNextIdsStatement = "ss_cdr_next_ids";
 constexpr const char* kInsertStatement = "ss_cdr_insert";
 constexpr const char* kInsertOneStatement = "ss_cdr_insert_one";
-constexpr const char* kSkipStored = "ON CONFLICT (call_id, node, setup_at) DO NOTHING";
+constexpr const char* kAddRollupStatement = "ss_cdr_add_rollup";
 
 // Every this many batches a sink folds the pending PDD histograms into cdr_rollup_pdd
 // (schema/0006): a few dozen batches' worth is folded in tens of milliseconds, and each entry of
 // an hour's histogram is then rewritten once per fold instead of once per batch.
 constexpr int kFoldPddEvery = 32;
 
-std::string insertSql(const std::string& where, const std::string& onConflict)
+std::string insertStagedSql(const std::string& where)
 {
-    std::string sql = kInsertSql;
-    for (const auto& [name, value] : {std::pair<std::string, const std::string&>{"{where}", where},
-                                      {"{on_conflict}", onConflict}}) {
-        sql.replace(sql.find(name), name.size(), value);
-    }
+    std::string sql = kInsertStagedSql;
+    const std::string name = "{where}";
+    sql.replace(sql.find(name), name.size(), where);
     return sql;
 }
 
@@ -176,31 +186,41 @@ std::size_t utf8Length(std::string_view s)
     return 0;
 }
 
-// A text field: PostgreSQL text cannot hold NUL (dropped); invalid UTF-8 becomes U+FFFD, one
-// per byte that starts no valid sequence; backslash and the separators are escaped.
-void appendText(std::string& out, std::string_view s)
+// True when a PostgreSQL text column stores `s` byte for byte: no NUL, well-formed UTF-8.
+bool storedAsIs(std::string_view s)
 {
     for (std::size_t i = 0; i < s.size();) {
-        const char c = s[i];
-        const auto u = static_cast<unsigned char>(c);
+        const auto u = static_cast<unsigned char>(s[i]);
+        if (u == 0) {
+            return false;
+        }
         if (u < 0x80) {
-            switch (c) {
-            case '\0':
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            default:
-                out += c;
+            ++i;
+            continue;
+        }
+        const std::size_t len = utf8Length(s.substr(i));
+        if (len == 0) {
+            return false;
+        }
+        i += len;
+    }
+    return true;
+}
+
+// `s` as sent to and stored by PostgreSQL, whose text cannot hold NUL (dropped) or invalid
+// UTF-8 (U+FFFD, one per byte that starts no valid sequence).
+std::string storedText(std::string_view s)
+{
+    if (storedAsIs(s)) {
+        return std::string(s);
+    }
+    std::string out;
+    out.reserve(s.size() + 8);
+    for (std::size_t i = 0; i < s.size();) {
+        const auto u = static_cast<unsigned char>(s[i]);
+        if (u < 0x80) {
+            if (u != 0) {
+                out += s[i];
             }
             ++i;
             continue;
@@ -214,6 +234,40 @@ void appendText(std::string& out, std::string_view s)
             i += len;
         }
     }
+    return out;
+}
+
+// A text already in its stored form, with backslash and the separators escaped.
+void appendEscaped(std::string& out, std::string_view s)
+{
+    for (const char c : s) {
+        switch (c) {
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        default:
+            out += c;
+        }
+    }
+}
+
+// A text field.
+void appendText(std::string& out, std::string_view s)
+{
+    if (storedAsIs(s)) {
+        appendEscaped(out, s);
+    } else {
+        appendEscaped(out, storedText(s));
+    }
 }
 
 void appendInt(std::string& out, std::int64_t value)
@@ -223,17 +277,31 @@ void appendInt(std::string& out, std::int64_t value)
     out.append(buf, end);
 }
 
-void appendTime(std::string& out, const std::optional<common::SysTime>& t)
+// How a line carries times: epoch milliseconds (the staging tables) or ISO-8601 text (`cdr`
+// and `cdr_attempt`, whose timestamptz(3) columns read it as the same millisecond).
+enum class Times { EpochMillis, Iso };
+
+void appendTime(std::string& out, Times times, common::SysTime t)
+{
+    if (times == Times::EpochMillis) {
+        appendInt(out, epochMillis(t));
+    } else {
+        appendIsoMillis(out, t);
+    }
+}
+
+void appendTime(std::string& out, Times times, const std::optional<common::SysTime>& t)
 {
     if (t) {
-        appendInt(out, epochMillis(*t));
+        appendTime(out, times, *t);
     } else {
         out += "\\N";
     }
 }
 
-// Appends the ss_cdr_in line of call `n` (no trailing newline).
-void appendCdrLine(std::string& out, int n, const CdrRecord& r)
+// Appends the line of call `r` (no trailing newline), `key` its first column: the n of the
+// staging table or the id in `cdr` (kCdrInColumns, kCdrColumns).
+void appendCdrLine(std::string& out, std::int64_t key, const CdrRecord& r, Times times)
 {
     const auto text = [&](std::string_view s) {
         appendText(out, s);
@@ -244,10 +312,10 @@ void appendCdrLine(std::string& out, int n, const CdrRecord& r)
         out += '\t';
     };
     const auto time = [&](const std::optional<common::SysTime>& t) {
-        appendTime(out, t);
+        appendTime(out, times, t);
         out += '\t';
     };
-    integer(n);
+    integer(key);
     text(r.node);
     text(r.callId);
     text(r.caller);
@@ -272,15 +340,15 @@ void appendCdrLine(std::string& out, int n, const CdrRecord& r)
     appendInt(out, r.q850Cause);
 }
 
-// Appends the ss_attempt_in lines of call `n`, each preceded by a newline unless `out` is
-// empty.
-void appendAttemptLines(std::string& out, int n, const CdrRecord& r)
+// Appends the lines of the attempts of call `r`, each preceded by a newline unless `out` is
+// empty; `key` as in appendCdrLine (kAttemptInColumns, kAttemptColumns).
+void appendAttemptLines(std::string& out, std::int64_t key, const CdrRecord& r, Times times)
 {
     for (const auto& a : r.attempts) {
         if (!out.empty()) {
             out += '\n';
         }
-        appendInt(out, n);
+        appendInt(out, key);
         out += '\t';
         appendInt(out, a.seq);
         out += '\t';
@@ -290,9 +358,9 @@ void appendAttemptLines(std::string& out, int n, const CdrRecord& r)
         out += '\t';
         appendText(out, a.transport);
         out += '\t';
-        appendTime(out, a.startedAt);
+        appendTime(out, times, a.startedAt);
         out += '\t';
-        appendTime(out, a.endedAt);
+        appendTime(out, times, a.endedAt);
         out += '\t';
         // No final response from the gateway (timeout, transport error, skipped): NULL, not
         // a code nobody sent.
@@ -303,34 +371,148 @@ void appendAttemptLines(std::string& out, int n, const CdrRecord& r)
         }
         out += '\t';
         appendText(out, a.outcome);
+        if (times == Times::Iso) {
+            out += '\t';
+            appendTime(out, times, r.setupAt);
+        }
     }
 }
 
-// A batch as COPY text: the calls (deduplicated) and their attempts.
+// The calls of a batch, each once: a call id twice in one batch would insert its attempts
+// twice; the first is kept.
+std::vector<const CdrRecord*> distinctCalls(const std::vector<CdrRecord>& batch)
+{
+    std::vector<const CdrRecord*> calls;
+    calls.reserve(batch.size());
+    std::set<std::pair<std::string_view, std::string_view>> seen;
+    for (const auto& r : batch) {
+        if (seen.emplace(r.node, r.callId).second) {
+            calls.push_back(&r);
+        }
+    }
+    return calls;
+}
+
+// The calls and their attempts as COPY text for the staging tables; call n is calls[n].
 struct StagedBatch {
     std::string cdrLines;      // ss_cdr_in, one line per call, no trailing newline
     std::string attemptLines;  // ss_attempt_in
-    std::vector<const CdrRecord*> sources;  // the record of call n (0-based)
 };
 
-StagedBatch stage(const std::vector<CdrRecord>& batch)
+StagedBatch stage(const std::vector<const CdrRecord*>& calls)
 {
     StagedBatch out;
-    out.cdrLines.reserve(batch.size() * 320);
-    out.attemptLines.reserve(batch.size() * 200);
-    // A call id twice in one batch would insert its attempts twice; keep the first.
-    std::set<std::pair<std::string_view, std::string_view>> seen;
-    for (const auto& r : batch) {
-        if (!seen.emplace(r.node, r.callId).second) {
-            continue;
-        }
-        const int n = static_cast<int>(out.sources.size());
+    out.cdrLines.reserve(calls.size() * 320);
+    out.attemptLines.reserve(calls.size() * 200);
+    for (std::size_t n = 0; n < calls.size(); ++n) {
         if (n > 0) {
             out.cdrLines += '\n';
         }
-        appendCdrLine(out.cdrLines, n, r);
-        appendAttemptLines(out.attemptLines, n, r);
-        out.sources.push_back(&r);
+        appendCdrLine(out.cdrLines, static_cast<std::int64_t>(n), *calls[n], Times::EpochMillis);
+        appendAttemptLines(out.attemptLines, static_cast<std::int64_t>(n), *calls[n],
+                           Times::EpochMillis);
+    }
+    return out;
+}
+
+// --- the batch's share of the rollup (schema/0004), as cdr_rollup_rebuild computes it --------
+
+constexpr std::int64_t kHourMs = 3'600'000;
+
+// date_trunc('hour', setup_at, 'UTC') in epoch milliseconds.
+std::int64_t hourOf(common::SysTime t)
+{
+    const std::int64_t ms = epochMillis(t);
+    return (ms >= 0 ? ms / kHourMs : (ms - kHourMs + 1) / kHourMs) * kHourMs;
+}
+
+struct RollupCounts {
+    std::int64_t calls = 0;
+    std::int64_t answered = 0;
+    std::int64_t answeredHoldMs = 0;
+    std::int64_t effective = 0;
+};
+
+// (hour, term_gateway, sip_code, end_reason, end_direction): cdr_rollup's key, texts as stored.
+using RollupKey = std::tuple<std::int64_t, std::string, int, std::string, std::string>;
+// (hour, `cdr stats --by` dimension, group): a PDD histogram's key (cdr_rollup_pdd).
+using PddKey = std::tuple<std::int64_t, std::string_view, std::string>;
+
+// As COPY text: ss_rollup_in and cdr_rollup_pdd_pending lines.
+struct BatchRollup {
+    std::string rows;
+    std::string pdd;
+};
+
+BatchRollup rollUp(const std::vector<const CdrRecord*>& calls)
+{
+    std::map<RollupKey, RollupCounts> rows;
+    std::map<PddKey, std::map<int, std::int64_t>> pdd;  // bucket → calls
+    for (const CdrRecord* r : calls) {
+        const std::int64_t hour = hourOf(r->setupAt);
+        std::string gateway = storedText(r->termGateway);
+        std::string reason = storedText(r->endReason);
+        const std::string direction = toString(r->endDirection);
+        const bool answered = r->answerAt.has_value();
+        auto& counts = rows[{hour, gateway, r->sipCode, reason, direction}];
+        ++counts.calls;
+        if (answered) {
+            ++counts.answered;
+            counts.answeredHoldMs += r->holdMs();
+        }
+        if (isEffective(answered, reason, r->sipCode)) {
+            ++counts.effective;
+        }
+        if (r->ringAt || r->answerAt) {
+            const int bucket = pddBucket(r->pddMs());
+            ++pdd[{hour, "gateway", std::move(gateway)}][bucket];
+            ++pdd[{hour, "code", std::to_string(r->sipCode)}][bucket];
+            ++pdd[{hour, "reason", std::move(reason)}][bucket];
+            ++pdd[{hour, "end_direction", direction}][bucket];
+        }
+    }
+    BatchRollup out;
+    for (const auto& [key, counts] : rows) {
+        const auto& [hour, gateway, code, reason, direction] = key;
+        if (!out.rows.empty()) {
+            out.rows += '\n';
+        }
+        appendInt(out.rows, hour);
+        out.rows += '\t';
+        appendEscaped(out.rows, gateway);
+        out.rows += '\t';
+        appendInt(out.rows, code);
+        out.rows += '\t';
+        appendEscaped(out.rows, reason);
+        out.rows += '\t';
+        appendEscaped(out.rows, direction);
+        for (const std::int64_t v :
+             {counts.calls, counts.answered, counts.answeredHoldMs, counts.effective}) {
+            out.rows += '\t';
+            appendInt(out.rows, v);
+        }
+    }
+    for (const auto& [key, histogram] : pdd) {
+        const auto& [hour, dimension, group] = key;
+        if (!out.pdd.empty()) {
+            out.pdd += '\n';
+        }
+        appendIsoMillis(out.pdd, fromEpochMillis(hour));
+        out.pdd += '\t';
+        out.pdd += dimension;
+        out.pdd += '\t';
+        appendEscaped(out.pdd, group);
+        // Two arrays: the buckets ascending (the map's order), and the calls in each.
+        for (const bool counts : {false, true}) {
+            out.pdd += "\t{";
+            const char* sep = "";
+            for (const auto& [bucket, n] : histogram) {
+                out.pdd += sep;
+                appendInt(out.pdd, counts ? n : bucket);
+                sep = ",";
+            }
+            out.pdd += '}';
+        }
     }
     return out;
 }
@@ -394,31 +576,83 @@ private:
                 pqxx::nontransaction ddl(*conn_);
                 ddl.exec0(kCreateStaging);
             }
-            conn_->prepare(kInsertNewStatement, insertSql("", ""));
-            conn_->prepare(kInsertStatement, insertSql("", kSkipStored));
-            conn_->prepare(kInsertOneStatement, insertSql("WHERE n = $1", kSkipStored));
+            conn_->prepare(kNextIdsStatement, kNextIdsSql);
+            conn_->prepare(kInsertStatement, insertStagedSql(""));
+            conn_->prepare(kInsertOneStatement, insertStagedSql("WHERE n = $1"));
+            conn_->prepare(kAddRollupStatement, kAddRollupSql);
         }
     }
 
     std::vector<RejectedCdr> writeAll(const std::vector<CdrRecord>& batch)
     {
-        const StagedBatch staged = stage(batch);
+        const auto calls = distinctCalls(batch);
         try {
             try {
-                insertBatch(staged, kInsertNewStatement);
+                insertNew(calls);
             } catch (const pqxx::unique_violation&) {
                 // Some of these calls are stored already (a replay): again, skipping them.
-                insertBatch(staged, kInsertStatement);
+                insertStaged(calls);
             }
             if (++batchesSinceFold_ >= kFoldPddEvery) {
                 foldPdd();
             }
             return {};
         } catch (const pqxx::data_exception& e) {
-            return writeOneByOne(staged, e.what());
+            return writeOneByOne(calls, e.what());
         } catch (const pqxx::integrity_constraint_violation& e) {
-            return writeOneByOne(staged, e.what());
+            return writeOneByOne(calls, e.what());
         }
+    }
+
+    // Every call new: COPY straight into `cdr` and `cdr_attempt`.
+    void insertNew(const std::vector<const CdrRecord*>& calls)
+    {
+        pqxx::work txn(*conn_);
+        const auto ids = txn.exec_prepared(kNextIdsStatement, static_cast<int>(calls.size()));
+        std::string cdrLines;
+        std::string attemptLines;
+        cdrLines.reserve(calls.size() * 400);
+        attemptLines.reserve(calls.size() * 300);
+        for (std::size_t i = 0; i < calls.size(); ++i) {
+            const auto id = ids[static_cast<int>(i)][0].as<std::int64_t>();
+            if (i > 0) {
+                cdrLines += '\n';
+            }
+            appendCdrLine(cdrLines, id, *calls[i], Times::Iso);
+            appendAttemptLines(attemptLines, id, *calls[i], Times::Iso);
+        }
+        copyLines(txn, "cdr", kCdrColumns, cdrLines);
+        copyLines(txn, "cdr_attempt", kAttemptColumns, attemptLines);
+        addRollup(txn, calls);
+        txn.commit();
+        cdrLog()->debug("wrote {} CDRs", calls.size());
+    }
+
+    // Through the staging tables, skipping the calls already stored.
+    void insertStaged(const std::vector<const CdrRecord*>& calls)
+    {
+        pqxx::work txn(*conn_);
+        copyStaged(txn, stage(calls));
+        std::vector<const CdrRecord*> inserted;
+        for (const auto& row : txn.exec_prepared(kInsertStatement)) {
+            inserted.push_back(calls.at(row[0].as<std::size_t>()));
+        }
+        addRollup(txn, inserted);
+        txn.commit();
+        cdrLog()->debug("wrote {} CDRs ({} new)", calls.size(), inserted.size());
+    }
+
+    // Adds `inserted` (the calls this transaction inserted) to cdr_rollup and their PDDs to
+    // cdr_rollup_pdd_pending; cdr_rollup first, the order cdr_rollup_rebuild locks them in.
+    static void addRollup(pqxx::work& txn, const std::vector<const CdrRecord*>& inserted)
+    {
+        if (inserted.empty()) {
+            return;
+        }
+        const BatchRollup rollup = rollUp(inserted);
+        copyLines(txn, "ss_rollup_in", kRollupInColumns, rollup.rows);
+        txn.exec_prepared0(kAddRollupStatement);
+        copyLines(txn, "cdr_rollup_pdd_pending", kPddPendingColumns, rollup.pdd);
     }
 
     // The batch is committed: a failure here is logged, never reported as the batch's.
@@ -436,15 +670,6 @@ private:
         }
     }
 
-    void insertBatch(const StagedBatch& staged, const char* statement)
-    {
-        pqxx::work txn(*conn_);
-        copyStaged(txn, staged);
-        const auto inserted = txn.exec_prepared1(statement)[0].as<long>();
-        txn.commit();
-        cdrLog()->debug("wrote {} CDRs ({} new)", staged.sources.size(), inserted);
-    }
-
     static void copyStaged(pqxx::work& txn, const StagedBatch& staged)
     {
         copyLines(txn, "ss_cdr_in", kCdrInColumns, staged.cdrLines);
@@ -453,28 +678,33 @@ private:
 
     // A CDR the database refuses (a bug upstream) must not block every CDR behind it forever:
     // retry row by row and hand the refused ones back, so they can be repaired and re-fed.
-    std::vector<RejectedCdr> writeOneByOne(const StagedBatch& staged, const std::string& why)
+    std::vector<RejectedCdr> writeOneByOne(const std::vector<const CdrRecord*>& calls,
+                                           const std::string& why)
     {
         cdrLog()->warn("CDR batch refused ({}); retrying row by row", pg::oneLine(why));
         std::vector<RejectedCdr> rejected;
+        std::vector<const CdrRecord*> inserted;
         // Plain savepoints: pqxx 6.4's subtransaction only issues its SAVEPOINT on exec(), not
         // on exec_prepared(), so it could not roll one row back. The staged rows were copied
         // before the first savepoint, so rolling back to it keeps them.
         pqxx::work txn(*conn_);
-        copyStaged(txn, staged);
-        for (std::size_t i = 0; i < staged.sources.size(); ++i) {
+        copyStaged(txn, stage(calls));
+        for (std::size_t i = 0; i < calls.size(); ++i) {
             txn.exec0("SAVEPOINT cdr_row");
             try {
-                txn.exec_prepared1(kInsertOneStatement, static_cast<int>(i));
+                if (!txn.exec_prepared(kInsertOneStatement, static_cast<int>(i)).empty()) {
+                    inserted.push_back(calls[i]);
+                }
                 txn.exec0("RELEASE SAVEPOINT cdr_row");
             } catch (const pqxx::data_exception& e) {
                 txn.exec0("ROLLBACK TO SAVEPOINT cdr_row");
-                rejected.push_back({*staged.sources[i], pg::oneLine(e.what())});
+                rejected.push_back({*calls[i], pg::oneLine(e.what())});
             } catch (const pqxx::integrity_constraint_violation& e) {
                 txn.exec0("ROLLBACK TO SAVEPOINT cdr_row");
-                rejected.push_back({*staged.sources[i], pg::oneLine(e.what())});
+                rejected.push_back({*calls[i], pg::oneLine(e.what())});
             }
         }
+        addRollup(txn, inserted);
         txn.commit();
         return rejected;
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cdr/cdr_writer.h"
 #include "cdr/errors.h"
+#include "cdr/rollup.h"
 #include "cdr/store.h"
 #include "cdr/time_format.h"
 #include "pg_fixture.h"
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 namespace ss::pgtest {
@@ -209,6 +211,117 @@ TEST_F(PgCdrSink, TwoWritersFoldingWhileTheOtherWritesKeepTheRollupExact)
     EXPECT_EQ(scalar("SELECT sum(n) FROM cdr_rollup_pdd, unnest(pdd_counts) n "
                      "WHERE dimension = 'gateway'"),
               std::to_string(2 * kBatches * kPerBatch));
+}
+
+// The sink adds up each batch's share of the rollup itself (cdr/rollup.h); the SQL functions
+// cdr_rollup_rebuild and `cdr stats` use must give the same value for every input.
+TEST_F(PgCdrSink, TheRollupRulesAgreeWithTheirSqlTwins)
+{
+    std::vector<std::int64_t> pdds;
+    for (std::int64_t v = -3; v <= 300; ++v) {
+        pdds.push_back(v);
+    }
+    for (int e = 7; e <= 62; ++e) {
+        for (const std::int64_t d : {-1, 0, 1, 12345}) {
+            pdds.push_back((std::int64_t{1} << e) + d);
+        }
+    }
+    pdds.push_back(std::numeric_limits<std::int64_t>::max());
+    pdds.push_back(std::numeric_limits<std::int64_t>::min());
+    std::string values;
+    for (const auto v : pdds) {
+        values += (values.empty() ? "" : ",") + std::to_string(v);
+    }
+    const auto buckets =
+        sql("SELECT v, cdr_pdd_bucket(v) FROM unnest('{" + values + "}'::bigint[]) AS v");
+    ASSERT_EQ(buckets.size(), pdds.size());
+    for (const auto& row : buckets) {
+        const auto v = row[0].as<std::int64_t>();
+        EXPECT_EQ(cdr::pddBucket(v), row[1].as<int>()) << "pdd_ms " << v;
+    }
+
+    const auto effective = sql(
+        "SELECT a, r, c, cdr_is_effective(a, r, c) "
+        "FROM unnest('{t,f}'::boolean[]) a, "
+        "unnest('{caller_cancel,timeout_ringing,callee_rejected,caller_bye,no_route,\"\"}'"
+        "::text[]) r, unnest('{0,200,404,480,486,487,500,503,600,603}'::integer[]) c");
+    ASSERT_EQ(effective.size(), 2u * 6 * 10);
+    for (const auto& row : effective) {
+        EXPECT_EQ(cdr::isEffective(row[0].as<bool>(), row[1].as<std::string>(), row[2].as<int>()),
+                  row[3].as<bool>())
+            << row[0].c_str() << " " << row[1].c_str() << " " << row[2].c_str();
+    }
+}
+
+// Whichever way a batch goes in (COPYed as new, redone skipping the calls already stored, or
+// row by row around a refused call), its rollup is the one cdr_rollup_rebuild computes from the
+// stored calls: hours on both sides of midnight and before 1970, texts PostgreSQL stores
+// altered (invalid UTF-8, NUL), PDDs negative, exact, bucketed and beyond 2^40 ms, calls that
+// never rang, every end direction.
+TEST_F(PgCdrSink, EveryWayABatchGoesInRollsUpAsTheRebuildDoes)
+{
+    const std::vector<std::string> gateways = {"gwA", "gw\xff", std::string("g\0w", 3), ""};
+    const std::vector<std::string> reasons = {"caller_cancel", "callee_rejected", "caller_bye",
+                                              "reason\xc0"};
+    const std::vector<cdr::EndDirection> directions = {
+        cdr::EndDirection::Caller, cdr::EndDirection::Callee, cdr::EndDirection::Switch};
+    const std::vector<int> codes = {200, 486, 404, 503, 603};
+    const std::vector<std::chrono::milliseconds> pdds = {
+        -40ms, 0ms, 127ms, 128ms, 1001ms, 9999ms, std::chrono::hours(24 * 365 * 40)};
+    const auto call = [&](int i) {
+        auto r = makeRecord(i);
+        r.callId = "mix-" + std::to_string(i);
+        r.termGateway = gateways[i % 4];
+        r.endReason = reasons[i % 4];
+        r.endDirection = directions[i % 3];
+        r.sipCode = codes[i % 5];
+        r.setupAt += std::chrono::minutes(37 * i);
+        if (i % 11 == 0) {
+            r.setupAt -= std::chrono::hours(24 * 365 * 60);  // 1966
+        }
+        r.ringAt.reset();
+        r.answerAt.reset();
+        if (i % 3 != 2) {
+            r.ringAt = r.setupAt + pdds[i % 7];
+        }
+        if (i % 2 == 0) {
+            r.answerAt = r.setupAt + pdds[i % 7] + std::chrono::seconds(i);
+        }
+        r.endAt = r.setupAt + std::chrono::minutes(1);
+        return r;
+    };
+    std::vector<cdr::CdrRecord> first;
+    std::vector<cdr::CdrRecord> second;  // half of `first` again, half new
+    std::vector<cdr::CdrRecord> third;   // new, one of them refused
+    for (int i = 0; i < 60; ++i) {
+        first.push_back(call(i));
+    }
+    for (int i = 30; i < 90; ++i) {
+        second.push_back(call(i));
+    }
+    for (int i = 90; i < 120; ++i) {
+        third.push_back(call(i));
+    }
+    third[5].disposition = "nonsense";
+    EXPECT_TRUE(sink_->write(first).empty());
+    EXPECT_TRUE(sink_->write(second).empty());
+    EXPECT_EQ(sink_->write(third).size(), 1u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr"), "119");
+    EXPECT_EQ(scalar("SELECT count(*) FROM cdr_attempt"), "238");
+    EXPECT_EQ(scalar("SELECT sum(calls) FROM cdr_rollup"), "119");
+    // Calls 33 and 77: gateway "gw\xff", stored as "gw\uFFFD", set up in 1966.
+    EXPECT_EQ(scalar("SELECT sum(calls) FROM cdr_rollup WHERE term_gateway = 'gw\xEF\xBF\xBD'"
+                     " AND hour < '1970-01-01'"),
+              "2");
+    EXPECT_NE(scalar("SELECT cdr_rollup_pdd_fold()"), "0");
+
+    const auto kept = sql(kRollupSnapshotSql);
+    sql("SELECT cdr_rollup_rebuild('-infinity', 'infinity')");
+    const auto rebuilt = sql(kRollupSnapshotSql);
+    ASSERT_EQ(kept.size(), 2u);
+    ASSERT_EQ(rebuilt.size(), 2u);
+    EXPECT_EQ(kept[0][0].as<std::string>(), rebuilt[0][0].as<std::string>());
+    EXPECT_EQ(kept[1][0].as<std::string>(), rebuilt[1][0].as<std::string>());
 }
 
 TEST_F(PgCdrSink, ARowTheDatabaseRefusesDoesNotBlockTheOthers)

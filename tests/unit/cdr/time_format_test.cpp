@@ -18,6 +18,13 @@ TEST(TimeFormat, FormatsUtcTruncatedToMilliseconds)
     EXPECT_EQ(formatIsoMillis(origin()), "2026-01-01T00:00:00.000Z");
     EXPECT_EQ(formatIsoMillis(origin() + 1s + 234ms + 999us), "2026-01-01T00:00:01.234Z");
     EXPECT_EQ(formatIsoMillis(origin() + 59 * 24h + 13h + 5min), "2026-03-01T13:05:00.000Z");
+    // Before 1970 too, truncated towards the past.
+    EXPECT_EQ(formatIsoMillis(common::SysTime{} - 500us), "1969-12-31T23:59:59.999Z");
+    EXPECT_EQ(formatIsoMillis(fromEpochMillis(-2208988800000 + 7)), "1900-01-01T00:00:00.007Z");
+    EXPECT_EQ(formatIsoMillis(fromEpochMillis(9214646400000)), "2262-01-01T00:00:00.000Z");
+    std::string out = "at ";
+    appendIsoMillis(out, origin() + 10h);
+    EXPECT_EQ(out, "at 2026-01-01T10:00:00.000Z");
 }
 
 TEST(TimeFormat, EpochMillisRoundTrip)

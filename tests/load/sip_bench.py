@@ -82,8 +82,15 @@ DURABLE_PG_SETTINGS = {
     # was committed (issue 5: durable within 100 ms of the end).
     "track_commit_timestamp": "on",
 }
-SESSION_TTL = 90        # SS_SIP_SESSION_TTL for the whole run (its minimum)
-REFRESH_AT_S = 67.5     # TTL 90, default SS_SIP_SESSION_UPDATE_SEGMENT 4: 90 - 90/4
+SESSION_TTL = 90        # default --session-ttl: SS_SIP_SESSION_TTL's minimum
+
+
+def refresh_at_s(ttl):
+    """When the switch refreshes a session, after the answer: default
+    SS_SIP_SESSION_UPDATE_SEGMENT 4, so TTL - TTL/4 (67.5 s at TTL 90)."""
+    return ttl - ttl / 4
+
+
 SWEEP_HOLD_MS = 1000    # -d of the sweep's calls
 SUSTAINED_P99_MS = 500  # below T1: no INVITE retransmission was needed
 BUFF_SIZE = "8388608"   # SIPp -buff_size (the kernel caps it at net.core.[rw]mem_max)
@@ -107,6 +114,10 @@ def parse_args():
     ap.add_argument("--refresh", choices=("reinvite", "update"), default="reinvite",
                     help="how the switch refreshes the held calls' sessions (update: the peers "
                          "allow UPDATE and SIPp -aa answers it)")
+    ap.add_argument("--session-ttl", type=int, default=SESSION_TTL,
+                    help="SS_SIP_SESSION_TTL and the peers' Session-Expires, 90-86400 s "
+                         "(default 90, the minimum: a refresh of every call in each hold run; "
+                         "SPEC's default 1800 refreshes after the hold)")
     ap.add_argument("--no-overload", action="store_true",
                     help="skip the step at twice the highest sustained rate")
     ap.add_argument("--artifacts", help="logs and SIPp files (default BUILD/sip_bench)")
@@ -123,6 +134,8 @@ def parse_args():
                     help="a command to run softswitchd under, e.g. 'heaptrack -o FILE' "
                          "(CPU and RSS are still read from the switch's own pid)")
     args = ap.parse_args()
+    if not 90 <= args.session_ttl <= 86400:
+        ap.error(f"--session-ttl {args.session_ttl}: allowed 90-86400")
     args.command = "python3 tests/load/sip_bench.py " + " ".join(
         shlex.quote(a) for a in sys.argv[1:])
     args.build = os.path.abspath(args.build)
@@ -310,7 +323,7 @@ def count_in_file(path, needle):
 # The switch's session refresh by re-INVITE, answered with the SDP this side already sent
 # (the same o= version: nothing changes), then its ACK. Inserted into the hold scenarios.
 REINVITE_ANSWER = """
-  <!-- Session refresh by the switch (RFC 4028): a re-INVITE, REFRESH_AT_S after the answer. -->
+  <!-- Session refresh by the switch (RFC 4028): a re-INVITE, 3/4 of the TTL after the answer. -->
   <recv request="INVITE"/>
   <send retrans="500">
     <![CDATA[
@@ -338,11 +351,11 @@ REINVITE_ANSWER = """
 """
 
 
-def timer_variant(src, dst, uac, refresh, count=1):
+def timer_variant(src, dst, uac, refresh, ttl, count=1):
     """Writes `dst`: the scenario `src` with RFC 4028 headers added so that the switch runs a
     session timer on that leg and is its refresher: the UAC's INVITE says Supported: timer,
-    Session-Expires: 90;refresher=uas; the UAS's 200 says Require: timer, Session-Expires:
-    90;refresher=uac. With refresh="reinvite" the scenario answers `count` refresh re-INVITEs
+    Session-Expires: TTL;refresher=uas; the UAS's 200 says Require: timer, Session-Expires:
+    TTL;refresher=uac. With refresh="reinvite" the scenario answers `count` refresh re-INVITEs
     after the ACK (the -d pause comes after them); with refresh="update" both sides allow UPDATE and
     SIPp -aa answers the refresh UPDATEs during the pause. The sweep uses the files as they
     are (no session timer)."""
@@ -352,7 +365,7 @@ def timer_variant(src, dst, uac, refresh, count=1):
     allow = f"{indent}Allow: INVITE, ACK, CANCEL, BYE, UPDATE\n" if refresh == "update" else ""
     if uac:
         anchor = f"{indent}Subject: softswitch test call\n"
-        extra = (f"{indent}Supported: timer\n{indent}Session-Expires: {SESSION_TTL};"
+        extra = (f"{indent}Supported: timer\n{indent}Session-Expires: {ttl};"
                  f"refresher=uas\n" + allow)
         after_ack = "  <!-- Hold time (the CDR's hold_ms is about this long). -->\n"
         answer = REINVITE_ANSWER.format(
@@ -360,7 +373,7 @@ def timer_variant(src, dst, uac, refresh, count=1):
             rtpmaps=f"{indent}a=rtpmap:0 PCMU/8000\n{indent}a=rtpmap:8 PCMA/8000")
     else:
         anchor = f"{indent}Content-Type: application/sdp\n"  # only in the 200 OK
-        extra = (f"{indent}Require: timer\n{indent}Session-Expires: {SESSION_TTL};"
+        extra = (f"{indent}Require: timer\n{indent}Session-Expires: {ttl};"
                  f"refresher=uac\n" + allow)
         after_ack = '  <recv request="BYE"/>\n'
         answer = REINVITE_ANSWER.format(user="", who="callee", sdp_s="answer", codecs="0",
@@ -543,7 +556,7 @@ def provision(b):
     fc.psql(b.pg.url, 'CREATE DATABASE "softswitch"')
     b.uas_port = fc.free_port(["udp"])
     b.provision(b.uas_port)  # migrate; orig1, term1 = 127.0.0.1:uas_port, route 1555
-    b.swctl("param", "set", "SS_SIP_SESSION_TTL", str(SESSION_TTL))
+    b.swctl("param", "set", "SS_SIP_SESSION_TTL", str(b.args.session_ttl))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -663,20 +676,27 @@ def hold(b, args, n):
     ramp_s = n / rate
     # The measuring window runs from "all up" (ramp_s + 3) to 2 s before the first call's BYE
     # and lasts at least one refresh period, so it holds one refresh of each leg of every call.
-    # With re-INVITE refreshes the scenarios answer K of them (every REFRESH_AT_S after the
-    # answer), then pause -d (< REFRESH_AT_S: no refresh K+1) and the caller sends BYE. With
-    # UPDATE (-aa) the pause itself spans the refreshes.
-    if args.refresh == "reinvite":
-        k = max(1, math.ceil((ramp_s + 12.5) / REFRESH_AT_S))
-        pause_s = max(10.0, ramp_s + 72.5 - k * REFRESH_AT_S)
-        first_bye_s = k * REFRESH_AT_S + pause_s
+    # With re-INVITE refreshes the scenarios answer K of them (every refresh_at after the
+    # answer), then pause -d (< refresh_at: no refresh K+1) and the caller sends BYE. With
+    # UPDATE (-aa) the pause itself spans the refreshes. A session TTL so long that no refresh
+    # falls in ~70 s of window: no refresh at all, the calls end before their first.
+    refresh_at = refresh_at_s(args.session_ttl)
+    if ramp_s + 72.5 < refresh_at:
+        k = 0
+        pause_s = first_bye_s = ramp_s + 72.5
+    elif args.refresh == "reinvite":
+        k = max(1, math.ceil((ramp_s + 12.5) / refresh_at))
+        pause_s = max(10.0, ramp_s + 72.5 - k * refresh_at)
+        first_bye_s = k * refresh_at + pause_s
     else:
         k = 0
-        pause_s = first_bye_s = ramp_s + 10 + REFRESH_AT_S
+        pause_s = first_bye_s = ramp_s + 10 + refresh_at
     uac_sf = timer_variant(os.path.join(REPO, "tests", "fault", "uac_call_hold.xml"),
-                           os.path.join(d, "uac_call_hold_timer.xml"), True, args.refresh, k)
+                           os.path.join(d, "uac_call_hold_timer.xml"), True, args.refresh,
+                           args.session_ttl, k)
     uas_sf = timer_variant(os.path.join(args.scenarios, "uas_answer.xml"),
-                           os.path.join(d, "uas_answer_timer.xml"), False, args.refresh, k)
+                           os.path.join(d, "uas_answer_timer.xml"), False, args.refresh,
+                           args.session_ttl, k)
     log(f"hold {n}: {rate} calls/s ({ramp_s:.0f} s), {k} refresh re-INVITEs per call, "
         f"-d {pause_s:.1f} s, first BYE at {first_bye_s:.0f} s")
     run_bound = ramp_s * 2 + first_bye_s + 60
@@ -873,7 +893,7 @@ def report(args, m0, m1, started, steps, holds, vers):
         f"- Load average (1, 5, 15 min) before: {load0}; after: {load1}.",
         f"- PostgreSQL: private cluster, durable: "
         + ", ".join(f"{k}={v}" for k, v in DURABLE_PG_SETTINGS.items()) + ".",
-        f"- softswitchd `--log-level warn`; SS_SIP_SESSION_TTL={SESSION_TTL}; SIPp "
+        f"- softswitchd `--log-level warn`; SS_SIP_SESSION_TTL={args.session_ttl}; SIPp "
         f"`-buff_size {BUFF_SIZE}` (capped by net.core.rmem_max = {rmem}); CPU % = of one core.",
     ]
     if steps:
@@ -882,7 +902,7 @@ def report(args, m0, m1, started, steps, holds, vers):
     if holds:
         how = "UPDATE" if args.refresh == "update" else "re-INVITE"
         parts += ["", f"### Held calls (session timers on both legs, the switch refreshes "
-                      f"each by {how} every {REFRESH_AT_S} s)", "",
+                      f"each by {how} every {refresh_at_s(args.session_ttl):g} s)", "",
                   hold_table(holds) + died(holds)]
     return "\n".join(parts) + "\n"
 

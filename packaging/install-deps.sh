@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config
     libsofia-sip-ua-dev libpqxx-dev libpq-dev libspdlog-dev libfmt-dev libcli11-dev
+    libjemalloc-dev
     libgtest-dev libgmock-dev libboost-dev libboost-system-dev nlohmann-json3-dev
     postgresql-15 postgresql-client-15 sip-tester python3 procps iproute2 curl
     chromium

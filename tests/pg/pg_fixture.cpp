@@ -101,6 +101,29 @@ std::string PgTest::scalar(const std::string& query)
     return result[0][0].as<std::string>();
 }
 
+std::string PgTest::expectRollupAsRebuilt()
+{
+    // The whole rollup as two text rows (cdr_rollup, then cdr_rollup_pdd), each in key order.
+    constexpr const char* kSnapshotSql =
+        "SELECT string_agg(concat_ws('|', hour, term_gateway, sip_code, end_reason, "
+        "end_direction, calls, answered, answered_hold_ms, effective), "
+        "E'\\n' ORDER BY hour, term_gateway, sip_code, end_reason, end_direction) "
+        "FROM cdr_rollup UNION ALL "
+        "SELECT string_agg(concat_ws('|', hour, dimension, grp, pdd_buckets, pdd_counts), "
+        "E'\\n' ORDER BY hour, dimension, grp) FROM cdr_rollup_pdd";
+    const auto kept = sql(kSnapshotSql);
+    const auto rows = scalar("SELECT cdr_rollup_rebuild('-infinity', 'infinity')");
+    const auto rebuilt = sql(kSnapshotSql);
+    EXPECT_EQ(kept.size(), 2u);
+    EXPECT_EQ(rebuilt.size(), 2u);
+    if (kept.size() == 2 && rebuilt.size() == 2) {
+        EXPECT_EQ(kept[0][0].as<std::string>(), rebuilt[0][0].as<std::string>()) << "cdr_rollup";
+        EXPECT_EQ(kept[1][0].as<std::string>(), rebuilt[1][0].as<std::string>())
+            << "cdr_rollup_pdd";
+    }
+    return rows;
+}
+
 ProcessResult runProcess(const std::vector<std::string>& args)
 {
     std::string dir = ::testing::TempDir() + "ss_proc_XXXXXX";

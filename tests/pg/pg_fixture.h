@@ -26,6 +26,10 @@ protected:
     pqxx::result sql(const std::string& sql);
     /// The first column of the first row as text ("" for NULL).
     std::string scalar(const std::string& query);
+    /// Expects the rollup the CDR sink kept (cdr_rollup, and cdr_rollup_pdd: fold the pending
+    /// histograms first) to be the one cdr_rollup_rebuild() computes from the stored calls, and
+    /// leaves the rebuilt one in place. Returns the number of cdr_rollup rows rebuilt.
+    std::string expectRollupAsRebuilt();
 
     std::string dsn_;     // libpq key=value string of the test database
     std::string dbName_;  // ss_test_<random>
@@ -41,16 +45,6 @@ std::string withDatabase(const std::string& dsn, const std::string& dbName);
 inline constexpr const char* kUnreachableDsn = "host=/nonexistent/ss-test port=1 dbname=x user=x";
 
 using cdr::testing::makeRecord;  // tests/support/cdr_records.h
-
-/// The whole rollup as two text rows (cdr_rollup, then cdr_rollup_pdd), each in key order: to
-/// compare the rollup the CDR sink kept with the one cdr_rollup_rebuild() computes.
-inline constexpr const char* kRollupSnapshotSql =
-    "SELECT string_agg(concat_ws('|', hour, term_gateway, sip_code, end_reason, "
-    "end_direction, calls, answered, answered_hold_ms, effective), "
-    "E'\\n' ORDER BY hour, term_gateway, sip_code, end_reason, end_direction) "
-    "FROM cdr_rollup UNION ALL "
-    "SELECT string_agg(concat_ws('|', hour, dimension, grp, pdd_buckets, pdd_counts), "
-    "E'\\n' ORDER BY hour, dimension, grp) FROM cdr_rollup_pdd";
 
 struct ProcessResult {
     int exitCode = -1;

@@ -78,6 +78,7 @@ struct LiveCounters {
     std::uint64_t callsEnded = 0;
     std::uint64_t callsShed = 0;  // new calls refused with 503 by the overload guard
     bool overloaded = false;      // the overload guard is shedding new calls now
+    std::int64_t sipReceiveWaitMs = 0;  // the oldest unread SIP datagram's wait, last probe
     std::map<std::string, std::uint64_t> endReasons;  // end_reason → calls
     std::uint64_t retransmissions = 0;  // SIP requests and responses resent by the stack
     std::uint64_t reloads = 0;          // provisioning snapshots installed (start-up included)

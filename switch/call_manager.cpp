@@ -55,7 +55,7 @@ void CallManager::onJournalBeat()
                                      [this] { onJournalBeat(); });
 }
 
-void CallManager::setOverloadProbe(std::function<std::size_t()> queuedBytes,
+void CallManager::setOverloadProbe(std::function<ReceiveBacklog()> backlog,
                                    OverloadGuard::Limits limits)
 {
     if (overloadTimer_ != 0) {
@@ -63,21 +63,23 @@ void CallManager::setOverloadProbe(std::function<std::size_t()> queuedBytes,
         overloadTimer_ = 0;
     }
     overload_ = OverloadGuard(limits);
-    queuedBytes_ = std::move(queuedBytes);
-    if (queuedBytes_) {
+    backlog_ = std::move(backlog);
+    if (backlog_) {
         onOverloadProbe();
     }
 }
 
 void CallManager::onOverloadProbe()
 {
-    const std::size_t queued = queuedBytes_();
-    if (overload_.sample(queued, clock_.monotonicNow())) {
+    const ReceiveBacklog backlog = backlog_();
+    lastReceiveWait_ = backlog.oldestWait;
+    if (overload_.sample(backlog, clock_.monotonicNow())) {
         if (overload_.limiting()) {
             callsShedEpisode_ = 0;
-            log_->warn("overload: {} KiB of SIP waiting to be read; new calls limited to {:.0f}/s, "
-                       "the rest get 503",
-                       queued / 1024, overload_.callsPerSecond());
+            log_->warn("overload: the oldest SIP datagram waited {} ms to be read ({} KiB "
+                       "queued); new calls limited to {:.0f}/s, the rest get 503",
+                       backlog.oldestWait.count(), backlog.bytes / 1024,
+                       overload_.callsPerSecond());
         } else {
             log_->warn("overload over: {} new calls were refused with 503", callsShedEpisode_);
         }
@@ -285,6 +287,7 @@ common::LiveState CallManager::liveState() const
     counters.callsAnswered = callsAnswered_;
     counters.callsShed = callsShed_;
     counters.overloaded = overload_.limiting();
+    counters.sipReceiveWaitMs = lastReceiveWait_.count();
     counters.callsEnded = callsEnded_;
     counters.endReasons = endReasons_;
     counters.retransmissions = inviteResends_ + stack_.retransmissions();

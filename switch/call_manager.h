@@ -95,10 +95,10 @@ public:
     /// a heartbeat every kJournalBeat; a final CDR is journalled before it goes to the writer.
     /// nullptr (the default) journals nothing.
     void setJournal(cdr::CallJournal* journal);
-    /// Overload control (OverloadGuard): `queuedBytes` says how many bytes wait in the SIP
-    /// receive queues; it is probed every OverloadGuard::kProbeEvery on the sip-loop, and new
-    /// calls get 503 + Retry-After while the guard sheds. Null: no overload control.
-    void setOverloadProbe(std::function<std::size_t()> queuedBytes,
+    /// Overload control (OverloadGuard): `backlog` says what waits in the SIP receive queues;
+    /// it is probed every OverloadGuard::kProbeEvery on the sip-loop, and new calls get 503 +
+    /// Retry-After while the guard sheds. Null: no overload control.
+    void setOverloadProbe(std::function<ReceiveBacklog()> backlog,
                           OverloadGuard::Limits limits = {});
     static constexpr auto kJournalBeat = std::chrono::seconds(2);
     void journalProgress(const cdr::CdrRecord& partial, bool answered);
@@ -146,7 +146,8 @@ private:
     cdr::CallJournal* journal_ = nullptr;
     common::TimerId journalTimer_ = 0;
     OverloadGuard overload_;
-    std::function<std::size_t()> queuedBytes_;
+    std::function<ReceiveBacklog()> backlog_;
+    common::Millis lastReceiveWait_{0};  // the last probe's, for the live state
     common::TimerId overloadTimer_ = 0;
     std::uint64_t callsShed_ = 0;          // new calls refused by the overload guard
     std::uint64_t callsShedEpisode_ = 0;   // ... since the current shedding began

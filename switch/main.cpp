@@ -260,7 +260,7 @@ int run(const Options& opt)
         [&writer](ss::cdr::CdrRecord&& record) { return writer->submit(std::move(record)); },
         {opt.node.empty() ? hostName() : opt.node});
     calls.setJournal(journal.get());
-    calls.setOverloadProbe([&runtime] { return runtime.receiveQueueBytes(); });
+    calls.setOverloadProbe([&runtime] { return runtime.receiveBacklog(); });
     apply(runtime, calls, ss::routing::RoutingTable::build(provisioning));  // before any SIP
     runtime.setEvents(&calls);
 

@@ -43,10 +43,14 @@ std::uint64_t RateWindow::lastSecond(common::MonoTime now)
     return total;
 }
 
-bool OverloadGuard::sample(std::size_t queuedBytes, common::MonoTime now)
+bool OverloadGuard::sample(const ReceiveBacklog& backlog, common::MonoTime now)
 {
-    peakBytes_ = std::max(peakBytes_, queuedBytes);
-    if (queuedBytes > limits_.shedAboveBytes) {
+    peakWait_ = std::max(peakWait_, backlog.oldestWait);
+    const bool fillingUp = backlog.capacity > 0 && backlog.bytes > backlog.capacity / 2;
+    const bool pressure = backlog.oldestWait > limits_.shedAboveWait || fillingUp;
+    const bool shortQueues = backlog.oldestWait < limits_.clearBelowWait &&
+                             (backlog.capacity == 0 || backlog.bytes < backlog.capacity / 8);
+    if (pressure) {
         calm_ = false;
         if (!limiting_) {
             limiting_ = true;
@@ -55,10 +59,18 @@ bool OverloadGuard::sample(std::size_t queuedBytes, common::MonoTime now)
             tokens_ = 0.0;
             lastRefill_ = now;
             lastAdjust_ = now;
+            waitAtAdjust_ = backlog.oldestWait;
             return true;
         }
         if (now - lastAdjust_ >= kAdjustEvery) {
-            limit_ = std::max(kMinCallsPerSecond, limit_ * 0.8);
+            // Cut again only while the backlog still grows (or is far too long, or the buffer
+            // fills): one that already drains is left to drain, or the limit undershoots what
+            // the loop can take, since the wait lags behind the cuts.
+            if (fillingUp || backlog.oldestWait >= waitAtAdjust_ ||
+                backlog.oldestWait > 2 * limits_.shedAboveWait) {
+                limit_ = std::max(kMinCallsPerSecond, limit_ * 0.8);
+            }
+            waitAtAdjust_ = backlog.oldestWait;
             lastAdjust_ = now;
         }
         return false;
@@ -66,7 +78,7 @@ bool OverloadGuard::sample(std::size_t queuedBytes, common::MonoTime now)
     if (!limiting_) {
         return false;
     }
-    if (queuedBytes >= limits_.clearBelowBytes) {
+    if (!shortQueues) {
         calm_ = false;
         return false;
     }

@@ -226,6 +226,7 @@ Json statusBody(const common::LiveState& state)
             {"calls_active", state.calls.size()},
             {"cps", c.callsLastSecond},
             {"overloaded", c.overloaded},
+            {"sip_receive_wait_ms", c.sipReceiveWaitMs},
             {"counters",
              {{"calls_offered", c.callsOffered},
               {"calls_answered", c.callsAnswered},

@@ -29,6 +29,25 @@ public:
 
     void sample(const char* name, const Labels& labels, std::uint64_t value)
     {
+        sampleText(name, labels, std::to_string(value));
+    }
+
+    void sample(const char* name, std::uint64_t value) { sample(name, {}, value); }
+
+    /// A gauge in seconds (the base unit) from milliseconds: "0.125".
+    void sampleSeconds(const char* name, std::int64_t millis)
+    {
+        const std::uint64_t ms = millis < 0 ? 0 : static_cast<std::uint64_t>(millis);
+        std::string fraction = std::to_string(ms % 1000);
+        sampleText(name, {}, std::to_string(ms / 1000) + '.' +
+                                 std::string(3 - fraction.size(), '0') + fraction);
+    }
+
+    std::string take() { return std::move(out_); }
+
+private:
+    void sampleText(const char* name, const Labels& labels, const std::string& value)
+    {
         std::string series = name;
         if (!labels.empty()) {
             series += '{';
@@ -45,15 +64,10 @@ public:
         }
         out_ += series;
         out_ += ' ';
-        out_ += std::to_string(value);
+        out_ += value;
         out_ += '\n';
     }
 
-    void sample(const char* name, std::uint64_t value) { sample(name, {}, value); }
-
-    std::string take() { return std::move(out_); }
-
-private:
     std::string out_;
     std::set<std::string> seen_;
 };
@@ -178,6 +192,10 @@ std::string renderMetrics(const common::LiveState& state)
     e.family("softswitch_overloaded", "gauge",
              "1 while the overload guard refuses new calls, else 0.");
     e.sample("softswitch_overloaded", c.overloaded ? 1 : 0);
+    e.family("softswitch_sip_receive_wait_seconds", "gauge",
+             "How long the oldest unread SIP datagram had waited in the receive queues at the "
+             "last overload probe (every 10 ms); the guard sheds above 0.05.");
+    e.sampleSeconds("softswitch_sip_receive_wait_seconds", c.sipReceiveWaitMs);
     e.family("softswitch_cps", "gauge", "New calls within the last second.");
     e.sample("softswitch_cps", nonNegative(c.callsLastSecond));
     gatewayFamilies(e, state.gateways);

@@ -25,8 +25,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <mutex>
@@ -413,6 +416,12 @@ SofiaRuntime::Impl::Impl(const std::vector<ListenPoint>& listen, const common::C
         bound_.push_back(lp);
     }
     udpFds_ = findUdpSockets(bound_);
+    for (const int fd : udpFds_) {
+        // Every datagram stamped on arrival, for receiveBacklog(); sofia reads without a
+        // control buffer, so the stamps reach only the overload probe's peek.
+        const int on = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    }
 
     defaultLeg_ = nta_leg_tcreate(agent_, defaultLegTrampoline,
                                   reinterpret_cast<nta_leg_magic_t*>(this), NTATAG_NO_DIALOG(1),
@@ -971,17 +980,57 @@ common::TimerService& SofiaRuntime::timers() { return impl_->timers_; }
 void SofiaRuntime::setEvents(SipEvents* events) { impl_->events_ = events; }
 std::vector<ListenPoint> SofiaRuntime::bound() const { return impl_->bound_; }
 
-std::size_t SofiaRuntime::receiveQueueBytes() const
+namespace {
+
+/// How long the datagram at the head of `fd`'s receive queue has waited at `now` (realtime, as
+/// the kernel stamps datagrams): a peek of one byte with its SO_TIMESTAMPNS control message.
+/// Zero when the queue is empty or the datagram has no stamp.
+common::Millis headWait(int fd, const timespec& now)
 {
-    std::size_t total = 0;
+    char byte = 0;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (::recvmsg(fd, &msg, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC) < 0) {
+        return common::Millis{0};
+    }
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec stamp{};
+            std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+            const auto waited = std::chrono::seconds(now.tv_sec - stamp.tv_sec) +
+                                std::chrono::nanoseconds(now.tv_nsec - stamp.tv_nsec);
+            return std::max(common::Millis{0},
+                            std::chrono::duration_cast<common::Millis>(waited));
+        }
+    }
+    return common::Millis{0};
+}
+
+}  // namespace
+
+ReceiveBacklog SofiaRuntime::receiveBacklog() const
+{
+    ReceiveBacklog backlog;
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
     for (const int fd : impl_->udpFds_) {
         std::uint32_t info[SK_MEMINFO_VARS] = {};
         socklen_t len = sizeof info;
-        if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info, &len) == 0) {
-            total += info[SK_MEMINFO_RMEM_ALLOC];
+        if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info, &len) != 0) {
+            continue;
+        }
+        backlog.bytes += info[SK_MEMINFO_RMEM_ALLOC];
+        backlog.capacity += info[SK_MEMINFO_RCVBUF];
+        if (info[SK_MEMINFO_RMEM_ALLOC] > 0) {
+            backlog.oldestWait = std::max(backlog.oldestWait, headWait(fd, now));
         }
     }
-    return total;
+    return backlog;
 }
 
 void SofiaRuntime::setStackTimers(const common::StackTimers& timers)

@@ -10,6 +10,7 @@
 #include "common/params.h"
 #include "common/provisioning.h"
 #include "common/timer_service.h"
+#include "switch/overload_guard.h"
 #include "switch/sip_stack.h"
 
 #include <functional>
@@ -51,10 +52,11 @@ public:
     void enableSipTrace();
     /// The listen points as bound (OS-chosen ports filled in).
     std::vector<ListenPoint> bound() const;
-    /// Bytes waiting to be read in the UDP listen sockets' receive queues (the kernel's
-    /// receive memory of each, SO_MEMINFO): the sip-loop's backlog, for overload control.
-    /// Thread: any.
-    std::size_t receiveQueueBytes() const;
+    /// What waits to be read in the UDP listen sockets' receive queues: the sip-loop's
+    /// backlog, for overload control. The oldest datagram's wait comes from its kernel receive
+    /// timestamp (SO_TIMESTAMPNS, read with MSG_PEEK), the bytes and buffer size from
+    /// SO_MEMINFO. Thread: any.
+    ReceiveBacklog receiveBacklog() const;
 
     /// Runs the loop on the calling thread (which becomes the sip-loop) until stop().
     void run();

@@ -8,8 +8,10 @@ changed). Python 3 standard library only.
 
 import argparse
 import os
+import random
 import shutil
 import signal
+import string
 import subprocess
 import sys
 import tempfile
@@ -228,15 +230,15 @@ class Harness:
             self.procs.remove(proc)
         raise TestFailure("the SIPp UAS would not start")
 
-    def start_uac(self, scenario, target, rate, calls, limit, timeout_s):
+    def start_uac(self, scenario, target, rate, calls, limit, timeout_s, tag="uac"):
         """A SIPp UAC placing `calls` calls at `rate` per second (at most `limit` at once) to
-        `target`; `timeout_s` bounds its whole run (SIPp -timeout)."""
+        `target`; `timeout_s` bounds its whole run (SIPp -timeout). Its logs are TAG_*."""
         port = free_port(["udp"])
         argv = [self.args.sipp, "-sf", scenario, "-s", "15551234567", target,
                 "-i", "127.0.0.1", "-bind_local", "-p", str(port), "-t", "u1", "-nostdin",
                 "-r", str(rate), "-rp", "1000", "-m", str(calls), "-l", str(limit),
-                "-timeout", f"{int(timeout_s)}s", *self.sipp_logs("uac")]
-        return self.spawn("uac", argv)
+                "-timeout", f"{int(timeout_s)}s", *self.sipp_logs(tag)]
+        return self.spawn(tag, argv)
 
     def start_daemon(self, node, sip, tag="softswitchd", extra=()):
         """softswitchd on `sip` (e.g. udp:127.0.0.1:0) with `extra` options; waits for its
@@ -268,6 +270,16 @@ class Harness:
         self.check(info.get("pid") == str(proc.pid),
                    f"ready file pid {info.get('pid')} is not the daemon's pid {proc.pid}")
         return proc, info
+
+    def fresh_database(self, prefix):
+        """A new database with a random name on the SS_TEST_PG_URL cluster (dropped by
+        main_with_shared_pg at the end); sets self.dsn."""
+        admin = os.environ["SS_TEST_PG_URL"]
+        db = prefix + "".join(random.choices(string.ascii_lowercase + string.digits, k=8))
+        psql(admin, f'CREATE DATABASE "{db}"')
+        self.db_name = db
+        self.dsn = dsn_with_dbname(admin, db)
+        log(f"database {db} on the SS_TEST_PG_URL cluster")
 
     def cdr_count(self):
         return int(self.sql("SELECT count(*) FROM cdr"))
@@ -318,6 +330,28 @@ def verdict(name, h, body, on_failure=None, cleanup=None):
         return 0
     return 1
 
+
+
+def main_with_shared_pg(name, doc, deadline_s, body):
+    """The whole main() of a fault test that uses a database of its own on the SS_TEST_PG_URL
+    cluster (Harness.fresh_database) and never stops PostgreSQL: arguments, prerequisites, the
+    harness, then verdict() of `body(args, h)`; the database is always dropped. Returns the
+    exit status."""
+    args = parse_args(name, doc)
+    status = prerequisites(name, need_pgbin=False)
+    if status is not None:
+        return status
+    h = Harness(args, deadline_s)
+
+    def drop_database():
+        if h.db_name:
+            try:
+                psql(os.environ["SS_TEST_PG_URL"],
+                     f'DROP DATABASE IF EXISTS "{h.db_name}" WITH (FORCE)')
+            except Exception as e:  # noqa: BLE001 — clean-up must not hide the verdict
+                log(f"warning: could not drop {h.db_name}: {e}")
+
+    return verdict(name, h, lambda: body(args, h), cleanup=drop_database)
 
 
 def main_with_private_pg(name, doc, deadline_s, body):

@@ -34,9 +34,7 @@ Exit 0 pass, 1 fail, 77 skipped (no SS_TEST_PG_URL outside CI, the tests/sipp co
 
 import json
 import os
-import random
 import signal
-import string
 import sys
 import time
 
@@ -93,13 +91,7 @@ def classify(msgs, kill_at):
 
 
 def run(args, h):
-    admin = os.environ["SS_TEST_PG_URL"]
-    db = "ss_fault_sigkill_" + "".join(random.choices(string.ascii_lowercase + string.digits,
-                                                      k=8))
-    fc.psql(admin, f'CREATE DATABASE "{db}"')
-    h.db_name = db
-    h.dsn = fc.dsn_with_dbname(admin, db)
-    fc.log(f"database {db} on the SS_TEST_PG_URL cluster")
+    h.fresh_database("ss_fault_sigkill_")
 
     uas, uas_port = h.start_uas(os.path.join(args.scenarios, "uas_answer.xml"), 1000, 60)
     h.provision(uas_port)
@@ -224,21 +216,7 @@ def run(args, h):
 
 
 def main():
-    args = fc.parse_args(NAME, __doc__)
-    status = fc.prerequisites(NAME, need_pgbin=False)
-    if status is not None:
-        return status
-    h = fc.Harness(args, DEADLINE_S)
-
-    def drop_database():
-        if h.db_name:
-            try:
-                fc.psql(os.environ["SS_TEST_PG_URL"],
-                        f'DROP DATABASE IF EXISTS "{h.db_name}" WITH (FORCE)')
-            except Exception as e:  # noqa: BLE001 — clean-up must not hide the verdict
-                fc.log(f"warning: could not drop {h.db_name}: {e}")
-
-    return fc.verdict(NAME, h, lambda: run(args, h), cleanup=drop_database)
+    return fc.main_with_shared_pg(NAME, __doc__, DEADLINE_S, run)
 
 
 if __name__ == "__main__":

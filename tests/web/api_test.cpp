@@ -244,6 +244,7 @@ TEST_F(ApiTest, StatusIsTheDashboardsFigures)
     EXPECT_EQ(j["started_at"], "2026-01-01T12:00:00.000Z");
     EXPECT_EQ(j["calls_active"], live_.calls.size());
     EXPECT_EQ(j["cps"], 3);
+    EXPECT_EQ(j["sip_receive_wait_ms"], 1042);
     const auto& c = j["counters"];
     EXPECT_EQ(c["calls_offered"], 12);
     EXPECT_EQ(c["calls_answered"], 5);

@@ -155,6 +155,7 @@ common::LiveState sampleLiveState()
     s.counters.cdrSpoolBytes = 0;
     s.counters.cdrDelivered = 10;
     s.counters.callsLastSecond = 3;
+    s.counters.sipReceiveWaitMs = 1042;
     return s;
 }
 

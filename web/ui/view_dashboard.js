@@ -110,6 +110,8 @@ export function dashboardView({ root }) {
       ...kv('Calls ended', fmtInt(c.calls_ended)),
       ...kv('Refused (overload)', fmtInt(c.calls_shed ?? 0),
         'new calls refused with 503 while the switch was overloaded (no CDR)'),
+      ...kv('SIP receive wait', `${fmtInt(st.sip_receive_wait_ms ?? 0)} ms`,
+        'how long the oldest unread SIP datagram had waited; new calls are refused above 50 ms'),
       ...kv('Attempts', fmtInt(c.attempts)),
       ...kv('Retransmissions', fmtInt(c.retransmissions)),
       ...kv('CDRs delivered', fmtInt(c.cdr_delivered)),

@@ -240,14 +240,15 @@ TEST_F(CallManagerTest, BusyIsRelayedWithoutTryingTheNextGateway)
 // has stayed small for clearAfter, new calls are taken again.
 TEST_F(CallManagerTest, OverloadRefusesNewCallsWith503AndRetryAfterOnly)
 {
-    std::size_t backlog = 0;
-    manager_.setOverloadProbe([&] { return backlog; }, {1000, 200, 500ms});
+    ss::sig::ReceiveBacklog backlog;
+    manager_.setOverloadProbe([&] { return backlog; }, {100ms, 20ms, 500ms});
     answerCall();  // the one call of the last second: the limit will be the minimum, 10/s
     const auto upCall = aInvite_;
 
-    backlog = 64 * 1024;
+    backlog.oldestWait = 250ms;
     timers_.advance(20ms);
     EXPECT_TRUE(manager_.liveState().counters.overloaded);
+    EXPECT_EQ(manager_.liveState().counters.sipReceiveWaitMs, 250);
     const auto startsBefore = stack_.ofKind(Kind::StartDialog).size();
     // The token bucket starts empty: the next new call is refused.
     const auto refused = stack_.newServerTxn();
@@ -266,7 +267,7 @@ TEST_F(CallManagerTest, OverloadRefusesNewCallsWith503AndRetryAfterOnly)
     manager_.onDialogRequest(stack_.accepted.at(upCall), stack_.newServerTxn(), request("BYE"));
     EXPECT_EQ(onlyCdr().endReason, "caller_bye");
 
-    backlog = 0;
+    backlog.oldestWait = 0ms;
     timers_.advance(1100ms);  // calm for clearAfter, with less offered than the limit
     EXPECT_FALSE(manager_.liveState().counters.overloaded);
     startCall();

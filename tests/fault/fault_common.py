@@ -281,6 +281,18 @@ class Harness:
         self.dsn = dsn_with_dbname(admin, db)
         log(f"database {db} on the SS_TEST_PG_URL cluster")
 
+    def start_switch_to_uas(self, db_prefix, node, uas_timeout_s):
+        """The usual setup on the SS_TEST_PG_URL cluster: a fresh database, a SIPp UAS that
+        answers (tests/sipp/scenarios/uas_answer.xml) as term1, provision(), and softswitchd
+        on an OS-assigned UDP port. Returns (uas Proc, daemon Proc, the daemon's SIP
+        address)."""
+        self.fresh_database(db_prefix)
+        uas, uas_port = self.start_uas(os.path.join(self.args.scenarios, "uas_answer.xml"),
+                                       1000, uas_timeout_s)
+        self.provision(uas_port)
+        daemon, ready = self.start_daemon(node, "udp:127.0.0.1:0")
+        return uas, daemon, ready["sip.udp"]
+
     def cdr_count(self):
         return int(self.sql("SELECT count(*) FROM cdr"))
 

@@ -74,12 +74,7 @@ def uac_invites(h, tag):
 
 
 def run(args, h):
-    h.fresh_database("ss_fault_overload_")
-
-    uas, uas_port = h.start_uas(os.path.join(args.scenarios, "uas_answer.xml"), 1000, 40)
-    h.provision(uas_port)
-    daemon, ready = h.start_daemon(NODE, "udp:127.0.0.1:0")
-    sip_addr = ready["sip.udp"]
+    _, daemon, sip_addr = h.start_switch_to_uas("ss_fault_overload_", NODE, 40)
     scenario = os.path.join(args.fault_scenarios, "uac_call_hold.xml")
 
     # 2. One call through: the switch works, and the limit will start from the last second.

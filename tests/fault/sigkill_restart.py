@@ -91,12 +91,7 @@ def classify(msgs, kill_at):
 
 
 def run(args, h):
-    h.fresh_database("ss_fault_sigkill_")
-
-    uas, uas_port = h.start_uas(os.path.join(args.scenarios, "uas_answer.xml"), 1000, 60)
-    h.provision(uas_port)
-    daemon, ready = h.start_daemon(NODE, "udp:127.0.0.1:0")
-    sip_addr = ready["sip.udp"]
+    uas, daemon, sip_addr = h.start_switch_to_uas("ss_fault_sigkill_", NODE, 60)
 
     uac = h.start_uac(os.path.join(args.fault_scenarios, "uac_call_hold4.xml"), sip_addr, RATE,
                       1000, 100, 60)

@@ -249,11 +249,13 @@ TEST_F(PgCdrSink, TheRollupRulesAgreeWithTheirSqlTwins)
 // Whichever way a batch goes in (COPYed as new, redone skipping the calls already stored, or
 // row by row around a refused call), its rollup is the one cdr_rollup_rebuild computes from the
 // stored calls: hours on both sides of midnight and before 1970, texts PostgreSQL stores
-// altered (invalid UTF-8, NUL), PDDs negative, exact, bucketed and beyond 2^40 ms, calls that
+// altered (invalid UTF-8, NUL) or with quotes, backslashes, braces and commas, PDDs negative, exact, bucketed and beyond 2^40 ms, calls that
 // never rang, every end direction.
 TEST_F(PgCdrSink, EveryWayABatchGoesInRollsUpAsTheRebuildDoes)
 {
-    const std::vector<std::string> gateways = {"gwA", "gw\xff", std::string("g\0w", 3), ""};
+    // The first with what COPY text and array literals must escape.
+    const std::vector<std::string> gateways = {"gw\"A\\{x}, NULL", "gw\xff",
+                                               std::string("g\0w", 3), ""};
     const std::vector<std::string> reasons = {"caller_cancel", "callee_rejected", "caller_bye",
                                               "reason\xc0"};
     const std::vector<cdr::EndDirection> directions = {

@@ -391,19 +391,24 @@ def sipp_final_stats(path):
     return dict(zip(rows[0], rows[-1]))
 
 
-def sipp_messages(path):
-    """Every message of a SIPp -trace_msg log: (epoch seconds, 'sent'|'received', first line,
-    Call-ID, CSeq method), in log order."""
+def sipp_message_texts(path):
+    """Every message of a SIPp -trace_msg log: (its time stamp text, 'sent'|'received', the
+    message text), in log order."""
     with open(path, errors="replace") as f:
         text = f.read()
-    out = []
     for chunk in text.split("----------------------------------------------- ")[1:]:
         stamp, _, rest = chunk.partition("\n")
         what, _, msg = rest.partition("\n")
         direction = "received" if "received" in what else "sent" if "sent" in what else ""
-        if not direction:
-            continue
-        stamp = stamp.strip()
+        if direction:
+            yield stamp.strip(), direction, msg
+
+
+def sipp_messages(path):
+    """Every message of a SIPp -trace_msg log: (epoch seconds, 'sent'|'received', first line,
+    Call-ID, CSeq method), in log order."""
+    out = []
+    for stamp, direction, msg in sipp_message_texts(path):
         t = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + float("0" + stamp[19:])
         lines = [line.strip() for line in msg.strip("\r\n").splitlines()]
         first = lines[0] if lines else ""

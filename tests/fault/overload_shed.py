@@ -41,13 +41,9 @@ DEADLINE_S = 50     # the whole test; CTest TIMEOUT is 60
 
 def received_503s(path):
     """{Call-ID: text of the 503} the UAC received, from its -trace_msg log."""
-    with open(path, errors="replace") as f:
-        text = f.read()
     out = {}
-    for chunk in text.split("----------------------------------------------- ")[1:]:
-        _, _, rest = chunk.partition("\n")
-        what, _, msg = rest.partition("\n")
-        if "received" not in what or not msg.lstrip().startswith("SIP/2.0 503"):
+    for _, direction, msg in fc.sipp_message_texts(path):
+        if direction != "received" or not msg.lstrip().startswith("SIP/2.0 503"):
             continue
         m = re.search(r"^(?:Call-ID|i)\s*:\s*(\S+)", msg, re.I | re.M)
         if m:

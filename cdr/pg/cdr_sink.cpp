@@ -11,6 +11,7 @@
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
 
+#include <array>
 #include <charconv>
 #include <map>
 #include <set>
@@ -28,7 +29,10 @@ namespace {
 // here (rollUp), goes to cdr_rollup and, for the PDD histograms, cdr_rollup_pdd_pending (folded
 // into cdr_rollup_pdd by foldPdd(), schema/0006). COPY writes rows in multi-row blocks and needs
 // no staging: 10-18 % fewer instructions per CDR than inserting them from staging tables with
-// the rollup computed in SQL (tests/load/README.md).
+// the rollup computed in SQL (tests/load/README.md). Such a transaction touches no temporary
+// table: one that does makes PostgreSQL truncate every ON COMMIT DELETE ROWS table of the
+// session at commit (heap, TOAST table and its index, files), which at the switch's small
+// batches was a third of PostgreSQL's CPU.
 //
 // If a call is stored already (a replay), the unique key refuses the COPY, and the batch is
 // redone through staging tables, skipping the calls already stored (ON CONFLICT DO NOTHING) and
@@ -36,8 +40,7 @@ namespace {
 
 // The staging tables, one per connection (temporary), emptied at every commit. Times travel
 // as epoch milliseconds (CdrRecord times truncated, as formatIsoMillis does), which costs
-// neither side a text conversion; `n` numbers the calls of the batch. ss_rollup_in holds the
-// batch's rollup rows, to be added to cdr_rollup (an upsert, which COPY cannot do).
+// neither side a text conversion; `n` numbers the calls of the batch.
 constexpr const char* kCreateStaging = R"SQL(
 CREATE TEMPORARY TABLE ss_cdr_in (
     n integer, node text, call_id text, caller text, callee text, callee_out text,
@@ -49,10 +52,6 @@ CREATE TEMPORARY TABLE ss_cdr_in (
 CREATE TEMPORARY TABLE ss_attempt_in (
     n integer, seq integer, gateway text, addr text, transport text, started_ms bigint,
     ended_ms bigint, sip_code integer, outcome text
-) ON COMMIT DELETE ROWS;
-CREATE TEMPORARY TABLE ss_rollup_in (
-    hour_ms bigint, term_gateway text, sip_code integer, end_reason text, end_direction text,
-    calls bigint, answered bigint, answered_hold_ms bigint, effective bigint
 ) ON COMMIT DELETE ROWS
 )SQL";
 
@@ -74,9 +73,6 @@ const std::vector<std::string> kAttemptInColumns = {
 const std::vector<std::string> kAttemptColumns = {
     "cdr_id", "seq", "gateway", "addr", "transport", "started_at", "ended_at", "sip_code",
     "outcome", "setup_at"};
-const std::vector<std::string> kRollupInColumns = {
-    "hour_ms", "term_gateway", "sip_code", "end_reason", "end_direction",
-    "calls", "answered", "answered_hold_ms", "effective"};
 const std::vector<std::string> kPddPendingColumns = {
     "hour", "dimension", "grp", "pdd_buckets", "pdd_counts"};
 
@@ -120,14 +116,18 @@ WITH inserted AS (
 SELECT n FROM staged
 )SQL";
 
-// Adds the staged rollup rows to cdr_rollup, in key order, so two writers' transactions cannot
-// deadlock on them.
+// Adds the batch's rollup rows, given as one array per column (BatchRollup::columns, the hour
+// in epoch ms), to cdr_rollup (an upsert, which COPY cannot do), in key order, so two writers'
+// transactions cannot deadlock on them.
 constexpr const char* kAddRollupSql = R"SQL(
 INSERT INTO cdr_rollup AS r (hour, term_gateway, sip_code, end_reason, end_direction,
                              calls, answered, answered_hold_ms, effective)
 SELECT 'epoch'::timestamptz + hour_ms * interval '1 ms', term_gateway, sip_code, end_reason,
        end_direction, calls, answered, answered_hold_ms, effective
-FROM ss_rollup_in
+FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::bigint[],
+            $7::bigint[], $8::bigint[], $9::bigint[])
+     AS u(hour_ms, term_gateway, sip_code, end_reason, end_direction, calls, answered,
+          answered_hold_ms, effective)
 ORDER BY 1, 2, 3, 4, 5
 ON CONFLICT (hour, term_gateway, sip_code, end_reason, end_direction) DO UPDATE SET
     calls = r.calls + excluded.calls,
@@ -438,11 +438,26 @@ using RollupKey = std::tuple<std::int64_t, std::string, int, std::string, std::s
 // (hour, `cdr stats --by` dimension, group): a PDD histogram's key (cdr_rollup_pdd).
 using PddKey = std::tuple<std::int64_t, std::string_view, std::string>;
 
-// As COPY text: ss_rollup_in and cdr_rollup_pdd_pending lines.
+// The batch's cdr_rollup rows as one array literal per column (kAddRollupSql's parameters), and
+// its cdr_rollup_pdd_pending lines as COPY text.
 struct BatchRollup {
-    std::string rows;
+    std::array<std::string, 9> columns;
     std::string pdd;
 };
+
+// An element of an array literal (PostgreSQL docs, "Array Value Input"): double-quoted, with
+// `"` and backslash escaped; `s` is a text in its stored form.
+void appendArrayElement(std::string& out, std::string_view s)
+{
+    out += '"';
+    for (const char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    out += '"';
+}
 
 BatchRollup rollUp(const std::vector<const CdrRecord*>& calls)
 {
@@ -472,25 +487,27 @@ BatchRollup rollUp(const std::vector<const CdrRecord*>& calls)
         }
     }
     BatchRollup out;
+    auto& c = out.columns;
+    c.fill("{");
     for (const auto& [key, counts] : rows) {
         const auto& [hour, gateway, code, reason, direction] = key;
-        if (!out.rows.empty()) {
-            out.rows += '\n';
+        if (c[0].size() > 1) {
+            for (auto& column : c) {
+                column += ',';
+            }
         }
-        appendInt(out.rows, hour);
-        out.rows += '\t';
-        appendEscaped(out.rows, gateway);
-        out.rows += '\t';
-        appendInt(out.rows, code);
-        out.rows += '\t';
-        appendEscaped(out.rows, reason);
-        out.rows += '\t';
-        appendEscaped(out.rows, direction);
-        for (const std::int64_t v :
-             {counts.calls, counts.answered, counts.answeredHoldMs, counts.effective}) {
-            out.rows += '\t';
-            appendInt(out.rows, v);
-        }
+        appendInt(c[0], hour);
+        appendArrayElement(c[1], gateway);
+        appendInt(c[2], code);
+        appendArrayElement(c[3], reason);
+        appendArrayElement(c[4], direction);
+        appendInt(c[5], counts.calls);
+        appendInt(c[6], counts.answered);
+        appendInt(c[7], counts.answeredHoldMs);
+        appendInt(c[8], counts.effective);
+    }
+    for (auto& column : c) {
+        column += '}';
     }
     for (const auto& [key, histogram] : pdd) {
         const auto& [hour, dimension, group] = key;
@@ -650,8 +667,9 @@ private:
             return;
         }
         const BatchRollup rollup = rollUp(inserted);
-        copyLines(txn, "ss_rollup_in", kRollupInColumns, rollup.rows);
-        txn.exec_prepared0(kAddRollupStatement);
+        const auto& c = rollup.columns;
+        txn.exec_prepared0(kAddRollupStatement, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                           c[8]);
         copyLines(txn, "cdr_rollup_pdd_pending", kPddPendingColumns, rollup.pdd);
     }
 

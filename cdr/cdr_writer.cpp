@@ -38,9 +38,16 @@ public:
         {
             std::lock_guard lock(mutex_);
             if (!stopping_ && queue_.size() < config_.queueCapacity) {
+                if (queue_.empty()) {
+                    queuedSince_ = clock_.monotonicNow();
+                }
                 queue_.push_back(std::move(record));
                 ++enqueued_;
-                wake_.notify_one();
+                // The writer needs waking only to start lingering (it waits for a first CDR
+                // without a deadline) and to stop lingering once a batch is full.
+                if (queue_.size() == 1 || queue_.size() == config_.maxBatch) {
+                    wake_.notify_one();
+                }
                 return enqueued_;
             }
             why = stopping_ ? "CDR writer stopped" : "CDR queue full";
@@ -59,6 +66,7 @@ public:
     {
         std::unique_lock lock(mutex_);
         const std::uint64_t target = enqueued_;
+        flushTarget_ = std::max(flushTarget_, target);
         wake_.notify_one();
         progress_.wait(lock, [&] { return delivered_ >= target; });
     }
@@ -103,6 +111,8 @@ private:
     std::deque<CdrRecord> queue_;
     std::uint64_t enqueued_ = 0;   // CDRs ever put in queue_
     std::uint64_t delivered_ = 0;  // of those, now in the sink or the spool
+    std::uint64_t flushTarget_ = 0;  // flush() waits for delivered_ to reach it: no lingering
+    common::MonoTime queuedSince_{};  // when queue_ last became non-empty
     bool stopping_ = false;
     bool spoolPending_ = false;
 
@@ -142,6 +152,14 @@ void CdrWriterImpl::run()
             continue;
         }
         if (!queue_.empty()) {
+            const auto writeAt = queuedSince_ + config_.linger;
+            if (queue_.size() < config_.maxBatch && !stopping_ && delivered_ >= flushTarget_ &&
+                clock_.monotonicNow() < writeAt) {
+                wake_.wait_for(lock, writeAt - clock_.monotonicNow());
+                continue;
+            }
+            // What stays queued (more than maxBatch were) keeps the older queuedSince_: it is
+            // written at once.
             const auto n =
                 static_cast<std::ptrdiff_t>(std::min(queue_.size(), config_.maxBatch));
             std::vector<CdrRecord> batch(std::make_move_iterator(queue_.begin()),

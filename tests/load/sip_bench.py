@@ -20,7 +20,9 @@ ports, and everything it starts is stopped by its PID at the end:
      (load shedding), datagrams the kernel dropped at each UDP socket (/proc/net/udp),
      softswitchd CPU % (utime+stime from /proc/PID/stat over the step; its main thread, the
      sip-loop, separately) and peak RSS (VmRSS sampled every 0.25 s), PostgreSQL CPU %
-     (postmaster, its live children and the children it reaped), SIPp's own CPU %, and the CDR
+     (postmaster, its live children and the children it reaped), SIPp's own CPU %, the whole
+     machine's CPU while the UAC places calls (/proc/stat, % of all cores: how near the VM is
+     to saturation, which the per-process figures, averaged over the whole step, hide), and the CDR
      rows that landed for the step (waited for until the count stops changing and the spool is
      empty) against the completed calls;
   4. hold mode: per N, a fresh softswitchd, and a UAC / UAS pair made from the same two
@@ -199,6 +201,21 @@ def status_kib(pid, key):
     except (FileNotFoundError, ProcessLookupError):
         pass
     return 0
+
+
+def machine_ticks():
+    """(busy, total) clock ticks of all CPUs since boot (/proc/stat: idle and iowait are not
+    busy)."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def machine_busy_percent(t0, t1):
+    """% of all cores busy between two machine_ticks() readings."""
+    total = t1[1] - t0[1]
+    return 100.0 * (t1[0] - t0[0]) / total if total > 0 else None
 
 
 class CpuMeter:
@@ -585,16 +602,22 @@ def run_step(b, target, rate, seconds, label):
                       ["-trace_rtt", "-rtt_freq", "1"])
     uacm = CpuMeter(lambda: cpu_ticks(uac.pid))
     uacm.start()
+    # The machine while the UAC places calls (its first `seconds`), not the tail of the step.
+    placing_end = time.monotonic() + seconds
+    machine0, machine1 = machine_ticks(), None
     uac_drops = 0  # its socket closes when it exits: the last reading
     peak_rss = 0
     t_end = time.monotonic() + timeout_s + 15
     while uac.running() and time.monotonic() < t_end:
+        if machine1 is None and time.monotonic() >= placing_end:
+            machine1 = machine_ticks()
         peak_rss = max(peak_rss, status_kib(b.switch_pid, "VmRSS"))
         uacm.sample()  # the others are read at the end (PostgreSQL: a /proc scan)
         uac_drops = udp_drops(uac.port) or uac_drops
         time.sleep(0.25)
     for m in (sw, loop, pg, uas):
         m.sample()
+    machine1 = machine1 or machine_ticks()
     drops1 = (udp_drops(sw_port), udp_drops(b.uas_port))
     rc = uac.wait(0.1)
     if rc is None:
@@ -624,6 +647,7 @@ def run_step(b, target, rate, seconds, label):
         "sw_cpu": sw.percent(), "loop_cpu": loop.percent(), "pg_cpu": pg.percent(),
         "uac_cpu": uacm.percent(),
         "uas_cpu": uas.percent(), "peak_rss": peak_rss,
+        "machine_busy": machine_busy_percent(machine0, machine1),
         "cdr": cdr_total - cdr0[0], "cdr_bye": cdr_bye - cdr0[1], "cdr_wait": waited,
         "cdr_stable": stable, "spool": b.spool_lines(),
         "drops": (drops1[0] - drops0[0], drops1[1] - drops0[1], uac_drops),
@@ -790,7 +814,7 @@ def sweep_table(steps):
             "INVITE→200 p50 / p99 / max (ms) | retransmissions UAC / UAS | "
             "UDP drops switch / UAS / UAC | 503 | "
             "softswitchd CPU % (its sip-loop thread) | peak RSS (MiB) | PostgreSQL CPU % | "
-            "SIPp CPU % UAC / UAS | "
+            "SIPp CPU % UAC / UAS | machine CPU busy while placing (% of all cores) | "
             "CDR rows (caller BYE) vs completed | CDR committed after the call's end p50 / p99 / "
             "max (ms) |")
     lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
@@ -813,7 +837,8 @@ def sweep_table(steps):
             f"{s['drops'][0]} / {s['drops'][1]} / {s['drops'][2]} | "
             f"{s['n503']} | {fmt(s['sw_cpu'])} ({fmt(s['loop_cpu'])}) | "
             f"{s['peak_rss'] / 1024:.0f} | {fmt(s['pg_cpu'])} | "
-            f"{fmt(s['uac_cpu'])} / {fmt(s['uas_cpu'])} | {cdr} | "
+            f"{fmt(s['uac_cpu'])} / {fmt(s['uas_cpu'])} | {fmt(s.get('machine_busy'))} | "
+            f"{cdr} | "
             f"{' / '.join(fmt(v) for v in s.get('commit_lag', (None,) * 3))} |")
     return "\n".join(lines)
 

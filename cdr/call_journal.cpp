@@ -207,32 +207,32 @@ std::size_t CallJournal::inProgress() const
 
 void CallJournal::started(const CdrRecord& partial)
 {
-    const std::string line = entry("start", partial);
+    auto line = std::make_shared<const std::string>(entry("start", partial));
     std::lock_guard lock(mutex_);
-    open_[keyOf(partial)] = line;
-    append(line);
+    append(*line);
+    open_[keyOf(partial)] = std::move(line);
 }
 
 void CallJournal::answered(const CdrRecord& partial)
 {
-    const std::string line = entry("up", partial);
+    auto line = std::make_shared<const std::string>(entry("up", partial));
     std::lock_guard lock(mutex_);
-    open_[keyOf(partial)] = line;
-    append(line);
+    append(*line);
+    open_[keyOf(partial)] = std::move(line);
 }
 
 void CallJournal::ended(const CdrRecord& final, const std::function<std::uint64_t()>& submit)
 {
-    const std::string line = entry("end", final);
+    auto line = std::make_shared<const std::string>(entry("end", final));
     {
         std::lock_guard lock(mutex_);
         open_.erase(keyOf(final));
-        append(line);
+        append(*line);
     }
     const std::uint64_t ticket = submit();
     if (ticket != 0) {
         std::lock_guard lock(mutex_);
-        ended_.push_back({ticket, line});
+        ended_.push_back({ticket, std::move(line)});
     }
 }
 
@@ -265,23 +265,36 @@ void CallJournal::append(const std::string& line)
 
 void CallJournal::compact(std::unique_lock<std::mutex>& lock)
 {
-    // Under the lock: what the compacted file starts with. Lines appended from here on go to
-    // the old file as usual and are copied into the new one before it replaces the old.
+    // Under the lock: which lines the compacted file starts with (pointers to them; the sip-loop
+    // waits for this part). Lines appended from here on go to the old file as usual and are
+    // copied into the new one before it replaces the old.
     const std::uint64_t delivered = delivered_ ? delivered_() : 0;
     std::erase_if(ended_, [&](const Ended& e) { return e.ticket <= delivered; });
-    std::string data;
+    std::vector<Line> lines;
+    lines.reserve(ended_.size() + open_.size());
     for (const auto& e : ended_) {
-        data += e.line;
+        lines.push_back(e.line);
     }
     for (const auto& [key, line] : open_) {
-        data += line;
+        lines.push_back(line);
     }
-    data += lastBeat_;
+    const std::string beat = lastBeat_;
     compacting_ = true;
     sinceSnapshot_.clear();
     lock.unlock();
 
-    // Off the lock (and off the sip-loop): the bulk of the writing and its fdatasync.
+    // Off the lock (and off the sip-loop): the text, the bulk of the writing and its fdatasync.
+    std::size_t bytes = beat.size();
+    for (const auto& line : lines) {
+        bytes += line->size();
+    }
+    std::string data;
+    data.reserve(bytes);
+    for (const auto& line : lines) {
+        data += *line;
+    }
+    data += beat;
+    lines.clear();
     const std::string tmp = path_ + ".tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     std::string error;

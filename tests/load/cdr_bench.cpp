@@ -9,6 +9,7 @@
 // today's partition), with two attempts each, like the switch writes them.
 
 #include "cdr/store.h"
+#include "tests/load/bench_args.h"
 #include "common/clock.h"
 
 #include <atomic>
@@ -76,13 +77,7 @@ CdrRecord makeCdr(const Options& o, int thread, long n, ss::common::SysTime t0)
 
 long number(const char* name, const char* text)
 {
-    char* end = nullptr;
-    const long value = std::strtol(text, &end, 10);
-    if (*text == '\0' || *end != '\0' || value <= 0) {
-        std::fprintf(stderr, "cdr_bench: %s: \"%s\" is not a positive integer\n", name, text);
-        std::exit(2);
-    }
-    return value;
+    return ss::bench::positiveNumber("cdr_bench", name, text);
 }
 
 Options parse(int argc, char** argv)

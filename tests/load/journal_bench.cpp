@@ -10,6 +10,8 @@
 // over 5 ms, then the slowest; the calls are never ended, as with calls held up.
 
 #include "cdr/call_journal.h"
+#include "tests/load/bench_args.h"
+#include "tests/support/cdr_records.h"
 
 #include <chrono>
 #include <cstdio>
@@ -19,8 +21,6 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-
 struct Options {
     std::string dir;
     long calls = 60000;
@@ -29,13 +29,7 @@ struct Options {
 
 long number(const char* name, const char* text)
 {
-    char* end = nullptr;
-    const long value = std::strtol(text, &end, 10);
-    if (*text == '\0' || *end != '\0' || value <= 0) {
-        std::fprintf(stderr, "journal_bench: %s: \"%s\" is not a positive integer\n", name, text);
-        std::exit(2);
-    }
-    return value;
+    return ss::bench::positiveNumber("journal_bench", name, text);
 }
 
 Options parse(int argc, char** argv)
@@ -61,27 +55,6 @@ Options parse(int argc, char** argv)
     return o;
 }
 
-// A call as the switch journals it once answered: two attempts, the second answered
-// (~1.1 KB as a journal line, like sip_bench's calls).
-ss::cdr::CdrRecord makeCall(long n, ss::common::SysTime t)
-{
-    ss::cdr::CdrRecord r;
-    r.node = "bench";
-    r.callId = std::to_string(n) + "-32508@127.0.0.1";
-    r.caller = "15550001000";
-    r.callee = "15551234567";
-    r.originGateway = "orig1";
-    r.originAddr = "127.0.0.1:51122";
-    r.termGateway = "term1";
-    r.termAddr = "127.0.0.1:40000";
-    r.setupAt = t;
-    r.ringAt = t + 100ms;
-    r.answerAt = t + 200ms;
-    r.attempts.push_back({1, "term2", "127.0.0.1:40002", "udp", t, t + 50ms, 503, "rejected"});
-    r.attempts.push_back({2, "term1", "127.0.0.1:40000", "udp", t + 50ms, t, 200, "answered"});
-    return r;
-}
-
 }  // namespace
 
 int main(int argc, char** argv)
@@ -95,7 +68,9 @@ int main(int argc, char** argv)
     double worstMs = 0;
     long worstAt = 0;
     for (long n = 0; n < o.calls; ++n) {
-        const auto record = makeCall(n, clock.systemNow());
+        // An answered call with two attempts (~1.6 KB of journal with its start line, as the
+        // switch's calls in sip_bench).
+        const auto record = ss::cdr::testing::makeRecord(static_cast<int>(n));
         const auto t0 = clock.monotonicNow();
         journal.started(record);
         journal.answered(record);

@@ -25,6 +25,7 @@ const GatewayHealth::Entry* GatewayHealth::find(const std::string& address) cons
 void GatewayHealth::noAnswer(const std::string& address, common::MonoTime now,
                              std::chrono::seconds blacklistTime, const std::string& error)
 {
+    const std::lock_guard lock(mutex_);
     auto& e = entries_[address];
     e.lastError = error;
     if (blacklistTime.count() > 0) {
@@ -35,6 +36,7 @@ void GatewayHealth::noAnswer(const std::string& address, common::MonoTime now,
 
 void GatewayHealth::answered(const std::string& address)
 {
+    const std::lock_guard lock(mutex_);
     auto it = entries_.find(address);
     if (it != entries_.end()) {
         it->second.penaltyEnds = it->second.blacklistedAt;
@@ -43,6 +45,7 @@ void GatewayHealth::answered(const std::string& address)
 
 void GatewayHealth::probed(const std::string& address, bool ok, const std::string& error)
 {
+    const std::lock_guard lock(mutex_);
     auto& e = entries_[address];
     if (ok) {
         e.probeFailures = 0;
@@ -58,7 +61,12 @@ void GatewayHealth::probed(const std::string& address, bool ok, const std::strin
 
 double GatewayHealth::penalty(const std::string& address, common::MonoTime now) const
 {
-    const Entry* e = find(address);
+    const std::lock_guard lock(mutex_);
+    return penaltyOf(find(address), now);
+}
+
+double GatewayHealth::penaltyOf(const Entry* e, common::MonoTime now)
+{
     if (e == nullptr || now >= e->penaltyEnds) {
         return 0.0;
     }
@@ -70,6 +78,7 @@ double GatewayHealth::penalty(const std::string& address, common::MonoTime now) 
 std::optional<common::MonoTime> GatewayHealth::blacklistedAt(const std::string& address,
                                                              common::MonoTime now) const
 {
+    const std::lock_guard lock(mutex_);
     const Entry* e = find(address);
     if (e == nullptr || now >= e->penaltyEnds) {
         return std::nullopt;
@@ -79,20 +88,24 @@ std::optional<common::MonoTime> GatewayHealth::blacklistedAt(const std::string& 
 
 bool GatewayHealth::probeDown(const std::string& address) const
 {
+    const std::lock_guard lock(mutex_);
     const Entry* e = find(address);
     return e != nullptr && e->probeDown;
 }
 
 HealthState GatewayHealth::state(const std::string& address, common::MonoTime now) const
 {
-    if (probeDown(address)) {
+    const std::lock_guard lock(mutex_);
+    const Entry* e = find(address);
+    if (e != nullptr && e->probeDown) {
         return HealthState::ProbeDown;
     }
-    return penalty(address, now) > 0.0 ? HealthState::Blacklisted : HealthState::Up;
+    return penaltyOf(e, now) > 0.0 ? HealthState::Blacklisted : HealthState::Up;
 }
 
 std::string GatewayHealth::lastError(const std::string& address) const
 {
+    const std::lock_guard lock(mutex_);
     const Entry* e = find(address);
     return e == nullptr ? std::string() : e->lastError;
 }

@@ -4,6 +4,7 @@
 #include "common/clock.h"
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -23,8 +24,8 @@ const char* toString(HealthState state);
 /// that does not answer is blacklisted with a penalty that decays linearly to zero over the
 /// blacklist time (SS_GATEWAY_BLACKLIST_TIME); any response clears it. OPTIONS probing keeps
 /// a second, independent verdict with hysteresis: down after kProbeDownAfter consecutive
-/// failures, up again after one success. Pure and clock-free: every call passes `now`.
-/// Thread: sip-loop.
+/// failures, up again after one success. Clock-free: every call passes `now`.
+/// Thread: any (every SIP thread shares the one instance; each method locks).
 class GatewayHealth {
 public:
     static constexpr int kProbeDownAfter = 3;
@@ -57,8 +58,10 @@ private:
         bool probeDown = false;
         std::string lastError;
     };
-    const Entry* find(const std::string& address) const;
+    const Entry* find(const std::string& address) const;  // under mutex_
+    static double penaltyOf(const Entry* e, common::MonoTime now);
 
+    mutable std::mutex mutex_;
     std::unordered_map<std::string, Entry> entries_;
 };
 

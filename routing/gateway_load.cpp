@@ -18,6 +18,7 @@ void GatewayLoad::expire(Entry& e, common::MonoTime now)
 
 Admission GatewayLoad::admit(const common::GatewayConfig& gateway, common::MonoTime now)
 {
+    const std::lock_guard lock(mutex_);
     auto& e = entries_[gateway.name];
     expire(e, now);
     if (gateway.capacity > 0 && e.active >= gateway.capacity) {
@@ -33,6 +34,7 @@ Admission GatewayLoad::admit(const common::GatewayConfig& gateway, common::MonoT
 
 void GatewayLoad::release(const std::string& gateway)
 {
+    const std::lock_guard lock(mutex_);
     auto it = entries_.find(gateway);
     if (it != entries_.end() && it->second.active > 0) {
         --it->second.active;
@@ -41,12 +43,14 @@ void GatewayLoad::release(const std::string& gateway)
 
 int GatewayLoad::active(const std::string& gateway) const
 {
+    const std::lock_guard lock(mutex_);
     auto it = entries_.find(gateway);
     return it == entries_.end() ? 0 : it->second.active;
 }
 
 int GatewayLoad::callsLastSecond(const std::string& gateway, common::MonoTime now) const
 {
+    const std::lock_guard lock(mutex_);
     auto it = entries_.find(gateway);
     if (it == entries_.end()) {
         return 0;

@@ -5,6 +5,7 @@
 #include "common/provisioning.h"
 
 #include <deque>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -19,7 +20,8 @@ enum class Admission {
 /// Per-gateway concurrent calls and calls per second (SPEC §1 `--capacity`, `--cps`), for
 /// origination and termination gateways alike (names are unique). A call holds one unit of a
 /// gateway from admit() to release(). CPS is a sliding one-second window of admissions.
-/// Pure: every call passes `now`. Thread: sip-loop.
+/// Clock-free: every call passes `now`. Thread: any (every SIP thread shares the one instance,
+/// so a gateway's limits hold for the whole switch; each method locks).
 class GatewayLoad {
 public:
     /// Admits one more call through `gateway` unless that breaks its limits (0 = none).
@@ -38,6 +40,7 @@ private:
     };
     static void expire(Entry& e, common::MonoTime now);
 
+    mutable std::mutex mutex_;
     std::unordered_map<std::string, Entry> entries_;
 };
 

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
 #include <vector>
 
 namespace ss::sig {
@@ -116,7 +117,7 @@ void CallManager::setRoutingTable(std::shared_ptr<const routing::RoutingTable> t
 {
     table_ = std::move(table);
     ++reloads_;
-    if (table_) {
+    if (table_ && config_.probes) {
         prober_.configure(*table_);
     }
 }
@@ -302,12 +303,12 @@ common::LiveState CallManager::liveState() const
         live.enabled = gw.enabled;
         live.site = gw.site;
         live.transport = common::toString(gw.transport);
-        live.published = availability_.usable(gw.name, nowMono);
+        live.published = gateways_->availability.usable(gw.name, nowMono);
         const auto ping = gw.options.find("options-ping");
         live.probing = ping != gw.options.end() && ping->second != "0";
-        live.activeCalls = load_.active(gw.name);
+        live.activeCalls = gateways_->load.active(gw.name);
         live.capacity = gw.capacity;
-        live.callsLastSecond = load_.callsLastSecond(gw.name, nowMono);
+        live.callsLastSecond = gateways_->load.callsLastSecond(gw.name, nowMono);
         live.cpsLimit = gw.cps;
         if (gw.role == common::GatewayRole::Origination) {
             counters.callsLastSecond += live.callsLastSecond;
@@ -315,9 +316,10 @@ common::LiveState CallManager::liveState() const
             for (const auto& ip : table_->addresses(gw)) {
                 common::LiveAddress a;
                 a.addr = routing::formatAddress(ip, gw.port);  // the health key, IP:PORT
-                a.health = routing::toString(health_.state(a.addr, nowMono));
-                a.penalty = health_.penalty(a.addr, nowMono);
-                a.lastError = health_.lastError(a.addr);
+                const auto& health = gateways_->health;
+                a.health = routing::toString(health.state(a.addr, nowMono));
+                a.penalty = health.penalty(a.addr, nowMono);
+                a.lastError = health.lastError(a.addr);
                 if (!a.lastError.empty()) {
                     live.lastError = a.lastError;
                 }
@@ -331,6 +333,48 @@ common::LiveState CallManager::liveState() const
         state.gateways.push_back(std::move(live));
     }
     return state;
+}
+
+common::LiveState CallManager::merge(std::vector<common::LiveState> states)
+{
+    if (states.empty()) {
+        return {};
+    }
+    common::LiveState all = std::move(states.front());
+    for (std::size_t i = 1; i < states.size(); ++i) {
+        auto& one = states[i];
+        std::move(one.calls.begin(), one.calls.end(), std::back_inserter(all.calls));
+        auto& sum = all.counters;
+        const auto& add = one.counters;
+        sum.callsOffered += add.callsOffered;
+        sum.callsAnswered += add.callsAnswered;
+        sum.callsEnded += add.callsEnded;
+        sum.callsShed += add.callsShed;
+        sum.overloaded = sum.overloaded || add.overloaded;
+        sum.sipReceiveWaitMs = std::max(sum.sipReceiveWaitMs, add.sipReceiveWaitMs);
+        for (const auto& [reason, n] : add.endReasons) {
+            sum.endReasons[reason] += n;
+        }
+        sum.retransmissions += add.retransmissions;
+        // Every thread installs every snapshot, and the per-gateway load and CPS are shared:
+        // `reloads` and `callsLastSecond` are the same figure in each, not parts of a sum.
+        for (const auto& gw : one.gateways) {
+            const auto it = std::find_if(all.gateways.begin(), all.gateways.end(),
+                                         [&](const auto& g) { return g.name == gw.name; });
+            if (it == all.gateways.end()) {
+                continue;  // a snapshot this thread has and the first one not yet
+            }
+            it->attempts += gw.attempts;
+            for (const auto& [outcome, n] : gw.outcomes) {
+                it->outcomes[outcome] += n;
+            }
+        }
+    }
+    std::sort(all.calls.begin(), all.calls.end(),
+              [](const common::LiveCall& a, const common::LiveCall& b) {
+                  return a.setupAt < b.setupAt;
+              });
+    return all;
 }
 
 }  // namespace ss::sig

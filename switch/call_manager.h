@@ -29,13 +29,29 @@ class logger;
 
 namespace ss::sig {
 
-struct CallManagerConfig {
-    std::string node;  // written into every CDR
+/// Gateway state that every SIP thread's CallManager shares, so that a gateway's `--capacity`
+/// and `--cps` hold for the whole switch, a blacklisted address is avoided by every call, and a
+/// PUBLISH heartbeat received by one thread counts for all. Each part locks itself.
+struct SharedGateways {
+    routing::GatewayAvailability availability;
+    routing::GatewayHealth health;
+    routing::GatewayLoad load;
 };
 
-/// Owns every call and routes stack events to them by transaction and dialog id. Answers what
-/// belongs to no call (OPTIONS, unknown sources, stray requests). Everything here runs on the
-/// sip-loop, so nothing is locked. Thread: sip-loop (every public method).
+struct CallManagerConfig {
+    std::string node;  // written into every CDR
+    /// Shared with the other SIP threads' managers; null = this manager's own.
+    std::shared_ptr<SharedGateways> gateways;
+    /// Whether this manager sends the OPTIONS probes (options-ping): one SIP thread does, for
+    /// all, since the health they feed is shared.
+    bool probes = true;
+};
+
+/// Owns every call of one SIP thread and routes stack events to them by transaction and dialog
+/// id. Answers what belongs to no call (OPTIONS, unknown sources, stray requests). Everything
+/// here runs on its sip-loop, so nothing of its own is locked; the gateway state it shares
+/// with the other SIP threads (SharedGateways) locks itself. Thread: sip-loop (every public
+/// method).
 class CallManager final : public SipEvents {
 public:
     /// Hands a finished CDR to the writer; returns its ticket (CdrWriter::submit).
@@ -59,6 +75,8 @@ public:
     /// A copy of the live calls, gateways with their health and load, and the call counters
     /// (the HTTP API; the daemon adds the CDR writer's and the stack's figures).
     common::LiveState liveState() const;
+    /// One live state from every SIP thread's (calls together, counters added up).
+    static common::LiveState merge(std::vector<common::LiveState> states);
     /// An attempt ended with `outcome` (cdr_attempt.outcome) at termination gateway `gateway`.
     void countAttempt(const std::string& gateway, const std::string& outcome);
     /// One more INVITE copy sent by the switch's own resend schedule (SS_SIP_RESEND_INTERVAL).
@@ -82,11 +100,11 @@ public:
     const CallManagerConfig& config() const { return config_; }
     spdlog::logger& log() { return *log_; }
     /// Live availability (PUBLISH heartbeats) consulted when a call picks its gateways.
-    const routing::GatewayAvailability& availability() const { return availability_; }
+    const routing::GatewayAvailability& availability() const { return gateways_->availability; }
     /// Health of termination addresses, shared by every call (seed 001).
-    routing::GatewayHealth& health() { return health_; }
+    routing::GatewayHealth& health() { return gateways_->health; }
     /// Concurrent calls and CPS per gateway (origination and termination).
-    routing::GatewayLoad& load() { return load_; }
+    routing::GatewayLoad& load() { return gateways_->load; }
     /// The weighted choice among gateways of equal priority.
     std::mt19937_64& random() { return random_; }
     /// Seeds the weighted choice (tests); otherwise it is seeded from std::random_device.
@@ -137,12 +155,11 @@ private:
     std::shared_ptr<const common::SwitchParams> params_ =
         std::make_shared<const common::SwitchParams>(common::SwitchParams::fromStored({}));
     bool accepting_ = true;
-    routing::GatewayAvailability availability_;
-    PublishHandler publish_{clock_, availability_};
-    routing::GatewayHealth health_;
-    routing::GatewayLoad load_;
+    std::shared_ptr<SharedGateways> gateways_ =
+        config_.gateways ? config_.gateways : std::make_shared<SharedGateways>();
+    PublishHandler publish_{clock_, gateways_->availability};
     std::mt19937_64 random_{std::random_device{}()};
-    GatewayProber prober_{stack_, clock_, timers_, health_};
+    GatewayProber prober_{stack_, clock_, timers_, gateways_->health};
     cdr::CallJournal* journal_ = nullptr;
     common::TimerId journalTimer_ = 0;
     OverloadGuard overload_;

@@ -35,7 +35,7 @@ protected:
                        cdrs_.push_back(r);
                        return std::uint64_t{0};
                    },
-                   {"node-a"})
+                   {"node-a", nullptr, true})
     {
         ss::common::Provisioning p;
         p.gateways.push_back(gw("orig", ss::common::GatewayRole::Origination, "192.0.2.10", 0));

@@ -25,6 +25,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -59,25 +60,32 @@ sigset_t handledSignals()
     return set;
 }
 
+/// One SIP thread (`--sip-threads`): its sofia runtime and the calls it holds. Thread 0 is the
+/// main thread; the others run on `thread`.
+struct SipThread {
+    std::unique_ptr<ss::sig::SofiaRuntime> runtime;
+    std::unique_ptr<ss::sig::CallManager> calls;
+    std::thread thread;
+};
+using SipThreads = std::vector<std::unique_ptr<SipThread>>;
+
 /// Applies a provisioning snapshot: routing, parameters and stack timers together, so a call
 /// never sees routes from one snapshot and parameters from another. The table is built (and
-/// its host names resolved, which may block) by the caller, off the sip-loop. Thread: sip-loop
-/// (or before it runs).
-void apply(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
-           std::shared_ptr<const ss::routing::RoutingTable> table)
+/// its host names resolved, which may block) by the caller, off the sip-loop. Thread: the SIP
+/// thread's sip-loop (or before it runs).
+void apply(SipThread& sip, std::shared_ptr<const ss::routing::RoutingTable> table)
 {
     const auto params = paramsOf(table->provisioning());
-    calls.setRoutingTable(std::move(table));
-    calls.setParams(params);
-    runtime.setStackTimers(params->stackTimers());
+    sip.calls->setRoutingTable(std::move(table));
+    sip.calls->setParams(params);
+    sip.runtime->setStackTimers(params->stackTimers());
 }
 
-/// apply() from another thread (the watcher, the signal thread): the table is built here,
-/// then installed on the sip-loop. A snapshot whose stored parameters do not validate (written
-/// by other means than swctl) is refused whole and the switch keeps the one it has; returns
-/// false then.
-bool install(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
-             ss::common::Provisioning provisioning)
+/// apply() from another thread (the watcher, the signal thread) on every SIP thread: the table
+/// is built here, then installed on each sip-loop. A snapshot whose stored parameters do not
+/// validate (written by other means than swctl) is refused whole and the switch keeps the one
+/// it has; returns false then.
+bool install(const SipThreads& sips, ss::common::Provisioning provisioning)
 {
     std::vector<std::string> errors;
     ss::common::SwitchParams::fromStored(provisioning.params, &errors);
@@ -88,10 +96,11 @@ bool install(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
         }
         return false;
     }
-    auto table = ss::routing::RoutingTable::build(std::move(provisioning));
-    runtime.post([&runtime, &calls, table = std::move(table)]() mutable {
-        apply(runtime, calls, std::move(table));
-    });
+    std::shared_ptr<const ss::routing::RoutingTable> table =
+        ss::routing::RoutingTable::build(std::move(provisioning));
+    for (const auto& sip : sips) {
+        sip->runtime->post([s = sip.get(), table] { apply(*s, table); });
+    }
     return true;
 }
 
@@ -107,6 +116,7 @@ struct Options {
     std::string readyFile;
     std::string schemaDir;
     int drainSeconds = 30;
+    unsigned sipThreads = 1;
     bool sipTrace = false;
 };
 
@@ -188,16 +198,25 @@ std::string httpAddress(const std::string& host, std::uint16_t port)
            std::to_string(port);
 }
 
-/// SIGTERM drain (SPEC §1): refuse new calls with 503, let calls finish for up to `drain`,
-/// then end the rest with BYE (`switch`/`shutdown`) and stop the loop once they are gone.
-void startDrain(ss::sig::SofiaRuntime& runtime, ss::sig::CallManager& calls,
-                std::chrono::seconds drain, const ss::common::Clock& clock)
+/// SIGTERM drain (SPEC §1) on one SIP thread: refuse new calls with 503, let calls finish for
+/// up to `drain`, then end the rest with BYE (`switch`/`shutdown`), and stop the loop once
+/// every SIP thread's calls are gone (`drained` counts the threads that have none left; a
+/// thread keeps reading its sockets until then, so a new call steered to it still gets 503).
+void startDrain(SipThread& sip, std::chrono::seconds drain, const ss::common::Clock& clock,
+                std::shared_ptr<std::atomic<unsigned>> drained, unsigned threads)
 {
+    auto& runtime = *sip.runtime;
+    auto& calls = *sip.calls;
     calls.stopAccepting();
     const auto deadline = clock.monotonicNow() + drain;
     auto check = std::make_shared<std::function<void()>>();
-    *check = [&runtime, &calls, &clock, deadline, check, ended = false]() mutable {
-        if (calls.activeCalls() == 0) {
+    *check = [&runtime, &calls, &clock, deadline, check, drained, threads, ended = false,
+              counted = false]() mutable {
+        if (calls.activeCalls() == 0 && !counted) {
+            counted = true;
+            drained->fetch_add(1);
+        }
+        if (drained->load() == threads) {
             runtime.stop();
             return;
         }
@@ -250,19 +269,85 @@ int run(const Options& opt)
     auto journal = std::make_unique<ss::cdr::CallJournal>(
         writerConfig.spoolDir, [&writer] { return writer->deliveredCount(); });
 
-    ss::sig::SofiaRuntime runtime(ss::sig::parseListenPoints(opt.sip), clock);
+    // The SIP threads (--sip-threads), made one after the other on the threads that run them:
+    // thread 0 is this one and binds the listen points as given; the others join the ports it
+    // got (SO_REUSEPORT), and the last one switches on the steering of new calls.
+    const auto listen = ss::sig::parseListenPoints(opt.sip);
+    const auto gateways = std::make_shared<ss::sig::SharedGateways>();
+    const auto initialTable = ss::routing::RoutingTable::build(provisioning);
+    const ss::sig::CallManagerConfig callConfig{opt.node.empty() ? hostName() : opt.node, gateways,
+                                                true};
+    auto makeSipThread = [&](const std::vector<ss::sig::ListenPoint>& points, unsigned index) {
+        auto sip = std::make_unique<SipThread>();
+        sip->runtime = std::make_unique<ss::sig::SofiaRuntime>(
+            points, clock, ss::sig::SipShard{index, opt.sipThreads});
+        if (opt.sipTrace) {
+            sip->runtime->enableSipTrace();
+        }
+        auto config = callConfig;
+        config.probes = index == 0;  // one thread probes for all (the health is shared)
+        sip->calls = std::make_unique<ss::sig::CallManager>(
+            sip->runtime->stack(), clock, sip->runtime->timers(),
+            [&writer](ss::cdr::CdrRecord&& record) { return writer->submit(std::move(record)); },
+            std::move(config));
+        sip->calls->setJournal(journal.get());
+        sip->calls->setOverloadProbe(
+            [runtime = sip->runtime.get()] { return runtime->receiveBacklog(); });
+        apply(*sip, initialTable);  // before any SIP
+        sip->runtime->setEvents(sip->calls.get());
+        return sip;
+    };
+    SipThreads sips;
+    sips.push_back(makeSipThread(listen, 0));
     if (opt.sipTrace) {
-        runtime.enableSipTrace();
         log->info("--sip-trace: every SIP message is logged (logger siptrace)");
     }
-    ss::sig::CallManager calls(
-        runtime.stack(), clock, runtime.timers(),
-        [&writer](ss::cdr::CdrRecord&& record) { return writer->submit(std::move(record)); },
-        {opt.node.empty() ? hostName() : opt.node});
-    calls.setJournal(journal.get());
-    calls.setOverloadProbe([&runtime] { return runtime.receiveBacklog(); });
-    apply(runtime, calls, ss::routing::RoutingTable::build(provisioning));  // before any SIP
-    runtime.setEvents(&calls);
+    // Each further thread waits here for the main thread's word to tear down, so nothing it
+    // owns goes away while the HTTP API may still post to it.
+    std::promise<void> teardown;
+    std::shared_future<void> teardownGo = teardown.get_future().share();
+    for (unsigned index = 1; index < opt.sipThreads; ++index) {
+        std::promise<std::unique_ptr<SipThread>> made;
+        auto madeFuture = made.get_future();
+        std::thread thread([&, index, made = std::move(made)]() mutable {
+            // Named for top -H and the benchmark's per-thread CPU (tests/load/sip_bench.py).
+            pthread_setname_np(pthread_self(), ("sip-loop-" + std::to_string(index)).c_str());
+            std::unique_ptr<SipThread> sip;
+            try {
+                sip = makeSipThread(sips.front()->runtime->bound(), index);
+            } catch (...) {
+                made.set_exception(std::current_exception());
+                return;
+            }
+            SipThread& self = *sip;
+            made.set_value(std::move(sip));
+            self.runtime->run();
+            teardownGo.wait();
+            self.calls->setJournal(nullptr);
+            self.calls->setOverloadProbe(nullptr);
+            self.calls.reset();
+            self.runtime.reset();
+        });
+        try {
+            sips.push_back(madeFuture.get());
+        } catch (...) {
+            thread.join();
+            throw;
+        }
+        sips.back()->thread = std::move(thread);
+    }
+    if (opt.sipThreads > 1) {
+        std::string homes;
+        for (const auto& sip : sips) {
+            for (const auto& lp : sip->runtime->home()) {
+                homes += (homes.empty() ? "" : ", ") + ss::common::toString(lp.transport) + ":" +
+                         lp.ip + ":" + std::to_string(lp.port);
+            }
+        }
+        log->info("{} SIP threads; their own ports (Contact, requests sent): {}", opt.sipThreads,
+                  homes);
+    }
+    auto& runtime = *sips.front()->runtime;
 
     // Live reload (SPEC §1): swctl changes arrive by LISTEN/NOTIFY within a second; calls in
     // progress keep the snapshot they started with. A lost database leaves the switch on its
@@ -274,7 +359,7 @@ int run(const Options& opt)
             const auto gateways = provisioning.gateways.size();
             const auto routes = provisioning.routes.size();
             const auto params = provisioning.params.size();
-            if (install(runtime, calls, std::move(provisioning))) {
+            if (install(sips, std::move(provisioning))) {
                 log->info("provisioning reloaded: {} gateways, {} routes, {} parameters set",
                           gateways, routes, params);
             }
@@ -295,14 +380,24 @@ int run(const Options& opt)
             opt.stateDir + "/http.token");
         ss::web::ApiBackend backend;
         const auto startedAt = clock.systemNow();
-        backend.live = [&runtime, &calls, &writer, startedAt] {
-            auto promise = std::make_shared<std::promise<ss::common::LiveState>>();
-            auto copy = promise->get_future();
-            runtime.post([&calls, promise] { promise->set_value(calls.liveState()); });
-            if (copy.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
-                throw std::runtime_error("the sip-loop did not answer within 2 s");
+        backend.live = [&sips, &writer, startedAt] {
+            std::vector<std::future<ss::common::LiveState>> copies;
+            for (const auto& sip : sips) {
+                auto promise = std::make_shared<std::promise<ss::common::LiveState>>();
+                copies.push_back(promise->get_future());
+                sip->runtime->post([calls = sip->calls.get(), promise] {
+                    promise->set_value(calls->liveState());
+                });
             }
-            auto state = copy.get();
+            std::vector<ss::common::LiveState> states;
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+            for (auto& copy : copies) {
+                if (copy.wait_until(deadline) != std::future_status::ready) {
+                    throw std::runtime_error("a sip-loop did not answer within 2 s");
+                }
+                states.push_back(copy.get());
+            }
+            auto state = ss::sig::CallManager::merge(std::move(states));
             state.startedAt = startedAt;
             state.counters.cdrQueueDepth = writer->queueDepth();
             state.counters.cdrSpoolBytes = writer->spoolBytes();
@@ -338,7 +433,7 @@ int run(const Options& opt)
             }
             if (sig == SIGHUP) {
                 try {
-                    if (install(runtime, calls, ss::cdr::loadProvisioning(dsn))) {
+                    if (install(sips, ss::cdr::loadProvisioning(dsn))) {
                         log->info("SIGHUP: gateways, routes and parameters reloaded");
                     }
                 } catch (const std::exception& e) {
@@ -350,9 +445,13 @@ int run(const Options& opt)
                 return;  // our own wake-up at exit
             }
             log->info("signal {}: draining (up to {} s)", sig, opt.drainSeconds);
-            runtime.post([&] {
-                startDrain(runtime, calls, std::chrono::seconds(opt.drainSeconds), clock);
-            });
+            const auto drained = std::make_shared<std::atomic<unsigned>>(0);
+            for (const auto& sip : sips) {
+                sip->runtime->post([&, s = sip.get(), drained] {
+                    startDrain(*s, std::chrono::seconds(opt.drainSeconds), clock, drained,
+                               opt.sipThreads);
+                });
+            }
             return;
         }
     });
@@ -374,10 +473,17 @@ int run(const Options& opt)
     partitions.stop();
     pthread_kill(signals.native_handle(), SIGUSR2);
     signals.join();
+    // The other SIP threads stopped with this one (startDrain); they tear down on their own.
+    teardown.set_value();
+    for (const auto& sip : sips) {
+        if (sip->thread.joinable()) {
+            sip->thread.join();
+        }
+    }
     writer->stop();
     // Every call ended and every CDR is in the database or the spool: nothing to recover.
-    calls.setJournal(nullptr);
-    calls.setOverloadProbe(nullptr);
+    sips.front()->calls->setJournal(nullptr);
+    sips.front()->calls->setOverloadProbe(nullptr);
     const std::string journalPath = journal->path();
     journal.reset();
     std::filesystem::remove(journalPath);
@@ -419,6 +525,11 @@ int main(int argc, char** argv)
     app.add_option("--schema-dir", opt.schemaDir, "Migrations for the embedded database");
     app.add_flag("--sip-trace", opt.sipTrace,
                  "Log every SIP message sent and received, whole (logger `siptrace`, info)");
+    app.add_option("--sip-threads", opt.sipThreads,
+                   "SIP threads, each with its own sofia-sip agent and the calls it took; new "
+                   "calls are spread over them by their Request-URI (README \"SIP threads\")")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 16u));
     app.add_option("--drain-seconds", opt.drainSeconds,
                    "On SIGTERM, how long active calls may go on before they are ended")
         ->capture_default_str()

@@ -4,6 +4,7 @@
 #include "common/config_error.h"
 #include "common/log.h"
 #include "common/timer_queue.h"
+#include "switch/sofia/call_steering.h"
 #include "switch/sofia/sip_convert.h"
 
 #include <sofia-sip/msg_addr.h>
@@ -56,7 +57,7 @@ struct SipTraceLog;
 }  // namespace
 
 struct SofiaRuntime::Impl final : SipStack {
-    Impl(const std::vector<ListenPoint>& listen, const common::Clock& clock);
+    Impl(const std::vector<ListenPoint>& listen, const common::Clock& clock, SipShard shard);
     void enableSipTrace();
     ~Impl() override;
 
@@ -103,6 +104,8 @@ struct SofiaRuntime::Impl final : SipStack {
     SipEvents* events_ = nullptr;
     common::TimerQueue timers_;
     std::vector<ListenPoint> bound_;
+    std::vector<ListenPoint> homeBound_;  // SipShard: the home twins, bound first
+    SipShard shard_;
     std::vector<int> udpFds_;  // the UDP listen sockets (owned by sofia), for their backlog
 
     std::uint64_t nextId_ = 1;
@@ -240,8 +243,10 @@ void sofiaLogTrampoline(void* stream, char const* fmt, va_list ap) noexcept
 struct SipTraceLog {
     std::shared_ptr<spdlog::logger> sofia;
     std::shared_ptr<spdlog::logger> sip;
-    std::string message;  // the message being put back together
-    bool inMessage = false;
+    // The message being put back together, per thread: with several SIP threads each one's
+    // sofia logs its own messages through the one redirected log.
+    static inline thread_local std::string message;
+    static inline thread_local bool inMessage = false;
 
     static constexpr std::string_view kSeparator = "-------------------------------------";
 
@@ -319,49 +324,25 @@ sip_payload_t* payloadOf(su_home_t* home, const std::string& body)
 
 namespace {
 
-// sofia does not give out its sockets: the UDP listen sockets are found among the process's
-// descriptors by their bound port.
-std::vector<int> findUdpSockets(const std::vector<ListenPoint>& bound)
+std::uint16_t boundPort(int fd)
 {
-    std::vector<int> out;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-        int fd = -1;
-        try {
-            fd = std::stoi(entry.path().filename().string());
-        } catch (const std::exception&) {
-            continue;
-        }
-        int type = 0;
-        socklen_t typeLen = sizeof type;
-        sockaddr_storage addr{};
-        socklen_t addrLen = sizeof addr;
-        if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &typeLen) != 0 || type != SOCK_DGRAM ||
-            ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addrLen) != 0) {
-            continue;
-        }
-        std::uint16_t port = 0;
-        if (addr.ss_family == AF_INET) {
-            port = ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port);
-        } else if (addr.ss_family == AF_INET6) {
-            port = ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port);
-        } else {
-            continue;
-        }
-        for (const auto& lp : bound) {
-            if (lp.transport == common::Transport::Udp && lp.port == port) {
-                out.push_back(fd);
-                break;
-            }
-        }
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        return 0;
     }
-    return out;
+    if (addr.ss_family == AF_INET6) {
+        return ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port);
+    }
+    return addr.ss_family == AF_INET ? ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port)
+                                     : 0;
 }
 
 }  // namespace
 
-SofiaRuntime::Impl::Impl(const std::vector<ListenPoint>& listen, const common::Clock& clock)
-    : clock_(clock)
+SofiaRuntime::Impl::Impl(const std::vector<ListenPoint>& listen, const common::Clock& clock,
+                         SipShard shard)
+    : clock_(clock), shard_(shard)
 {
     if (listen.empty()) {
         throw ConfigError("--sip: at least one listen point is needed");
@@ -385,42 +366,79 @@ SofiaRuntime::Impl::Impl(const std::vector<ListenPoint>& listen, const common::C
         return "sip:" + lp.ip + ":" + std::to_string(lp.port) +
                ";transport=" + transportParam(lp.transport);
     };
-    const std::string first = urlOf(listen.front());
+    // Several SIP threads (SipShard): the home twins are bound first. sofia sends a request
+    // from the first primary transport of its protocol and address family, so every request
+    // this agent makes leaves from its home port, and the responses (rport) come back there.
+    std::vector<ListenPoint> homes;
+    if (shard.count > 1) {
+        for (const auto& lp : listen) {
+            homes.push_back({lp.transport, lp.ip, 0});
+        }
+    }
     // UDP socket buffers sized for bursts (the kernel default, ~208 KiB, drops datagrams at a
     // few hundred calls/s while the loop is busy; the kernel caps these at net.core.rmem_max /
     // wmem_max).
     constexpr unsigned kUdpRcvBuf = 8u << 20;
     constexpr unsigned kUdpSndBuf = 4u << 20;
-    agent_ = nta_agent_create(root_, URL_STRING_MAKE(first.c_str()), nullptr, nullptr,
-                              NTATAG_UA(1), NTATAG_CANCEL_487(1), NTATAG_SERVER_RPORT(1),
-                              NTATAG_CLIENT_RPORT(1), NTATAG_PASS_100(1),
-                              TPTAG_UDP_RMEM(kUdpRcvBuf), TPTAG_UDP_WMEM(kUdpSndBuf), TAG_END());
-    if (agent_ == nullptr) {
-        throw ConfigError("--sip: cannot listen on " + first);
-    }
-    for (std::size_t i = 1; i < listen.size(); ++i) {
-        const std::string url = urlOf(listen[i]);
-        if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()),
-                                TPTAG_UDP_RMEM(kUdpRcvBuf), TPTAG_UDP_WMEM(kUdpSndBuf),
-                                TAG_END()) < 0) {
-            throw ConfigError("--sip: cannot listen on " + url);
+    std::vector<int> publicUdp;  // this agent's sockets in the public ports' groups
+    std::size_t homePrimaries = 0;
+    auto bindAll = [&](const std::vector<ListenPoint>& points, bool reusePort) {
+        UdpBinds binds(reusePort);
+        for (const auto& lp : points) {
+            const std::string url = urlOf(lp);
+            if (agent_ == nullptr) {
+                agent_ = nta_agent_create(root_, URL_STRING_MAKE(url.c_str()), nullptr, nullptr,
+                                          NTATAG_UA(1), NTATAG_CANCEL_487(1),
+                                          NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
+                                          NTATAG_PASS_100(1), TPTAG_UDP_RMEM(kUdpRcvBuf),
+                                          TPTAG_UDP_WMEM(kUdpSndBuf), TAG_END());
+                if (agent_ == nullptr) {
+                    throw ConfigError("--sip: cannot listen on " + url);
+                }
+            } else if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()),
+                                           TPTAG_UDP_RMEM(kUdpRcvBuf), TPTAG_UDP_WMEM(kUdpSndBuf),
+                                           TAG_END()) < 0) {
+                throw ConfigError("--sip: cannot listen on " + url +
+                                  (reusePort ? " (SIP thread " + std::to_string(shard.index) +
+                                                   " of " + std::to_string(shard.count) + ")"
+                                             : std::string()));
+            }
         }
+        return binds.sockets();
+    };
+    udpFds_ = bindAll(homes, false);
+    for (tport_t* tp = tport_primaries(nta_agent_tports(agent_)); tp && !homes.empty();
+         tp = tport_next(tp)) {
+        ++homePrimaries;
     }
-    for (tport_t* tp = tport_primaries(nta_agent_tports(agent_)); tp; tp = tport_next(tp)) {
+    publicUdp = bindAll(listen, shard.count > 1);
+    udpFds_.insert(udpFds_.end(), publicUdp.begin(), publicUdp.end());
+    std::size_t n = 0;
+    for (tport_t* tp = tport_primaries(nta_agent_tports(agent_)); tp; tp = tport_next(tp), ++n) {
         const tp_name_t* name = tport_name(tp);
         ListenPoint lp;
         lp.transport = su_casematch(name->tpn_proto, "tcp") ? common::Transport::Tcp
                                                              : common::Transport::Udp;
         lp.ip = name->tpn_host;
         lp.port = static_cast<std::uint16_t>(std::stoi(name->tpn_port));
-        bound_.push_back(lp);
+        (n < homePrimaries ? homeBound_ : bound_).push_back(lp);
     }
-    udpFds_ = findUdpSockets(bound_);
     for (const int fd : udpFds_) {
         // Every datagram stamped on arrival, for receiveBacklog(); sofia reads without a
         // control buffer, so the stamps reach only the overload probe's peek.
         const int on = 1;
         ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    }
+    if (shard.count > 1 && shard.index + 1 == shard.count) {
+        // The last thread has joined every public UDP group: from now on new calls are steered.
+        for (const int fd : publicUdp) {
+            try {
+                attachCallSteering(fd, shard.count);
+            } catch (const std::system_error& e) {
+                throw ConfigError(std::string("--sip-threads: ") + e.what() + " (UDP port " +
+                                  std::to_string(boundPort(fd)) + ")");
+            }
+        }
     }
 
     defaultLeg_ = nta_leg_tcreate(agent_, defaultLegTrampoline,
@@ -506,14 +524,18 @@ void SofiaRuntime::Impl::deliver(Fn&& fn)
 
 std::string SofiaRuntime::Impl::contactFor(common::Transport transport) const
 {
-    for (const auto& lp : bound_) {
+    for (const auto& lp : homeBound_.empty() ? bound_ : homeBound_) {
         if (lp.transport == transport) {
             std::string host = lp.ip;
             if (host == "0.0.0.0" || host == "::") {
                 const sip_contact_t* m = nta_agent_contact(agent_);
                 host = (m != nullptr && m->m_url->url_host) ? m->m_url->url_host : "127.0.0.1";
             }
-            std::string uri = "<sip:" + host + ":" + std::to_string(lp.port);
+            // With several SIP threads the user part names this one, for the steering of
+            // requests within the call that come to the public port (call_steering.h).
+            const std::string user =
+                homeBound_.empty() ? std::string() : shardContactUser(shard_.index) + "@";
+            std::string uri = "<sip:" + user + host + ":" + std::to_string(lp.port);
             if (transport == common::Transport::Tcp) {
                 uri += ";transport=tcp";
             }
@@ -968,8 +990,9 @@ void SofiaRuntime::Impl::onWakeup()
 
 void SofiaRuntime::enableSipTrace() { impl_->enableSipTrace(); }
 
-SofiaRuntime::SofiaRuntime(const std::vector<ListenPoint>& listen, const common::Clock& clock)
-    : impl_(std::make_unique<Impl>(listen, clock))
+SofiaRuntime::SofiaRuntime(const std::vector<ListenPoint>& listen, const common::Clock& clock,
+                           SipShard shard)
+    : impl_(std::make_unique<Impl>(listen, clock, shard))
 {
 }
 
@@ -979,6 +1002,7 @@ SipStack& SofiaRuntime::stack() { return *impl_; }
 common::TimerService& SofiaRuntime::timers() { return impl_->timers_; }
 void SofiaRuntime::setEvents(SipEvents* events) { impl_->events_ = events; }
 std::vector<ListenPoint> SofiaRuntime::bound() const { return impl_->bound_; }
+std::vector<ListenPoint> SofiaRuntime::home() const { return impl_->homeBound_; }
 
 namespace {
 

@@ -30,10 +30,25 @@ struct ListenPoint {
 /// Parses `udp:IP:PORT,tcp:IP:PORT`. Throws ConfigError naming the bad element.
 std::vector<ListenPoint> parseListenPoints(const std::string& spec);
 
+/// Which of the switch's SIP threads (`--sip-threads`) a runtime is. With more than one, every
+/// thread's agent listens on the same public listen points (SO_REUSEPORT), new calls are
+/// steered to a thread by their Request-URI (call_steering.h), and each thread also listens on
+/// a "home" twin of every listen point on a port of its own, from which it sends all its
+/// requests and which its Contact names: whatever comes later in a call (ACK, BYE, re-INVITE,
+/// the responses to the switch's requests) arrives at the thread that holds the call.
+struct SipShard {
+    unsigned index = 0;
+    unsigned count = 1;
+};
+
 class SofiaRuntime {
 public:
-    /// Binds every listen point (throws ConfigError when one cannot be bound).
-    SofiaRuntime(const std::vector<ListenPoint>& listen, const common::Clock& clock);
+    /// Binds every listen point (throws ConfigError when one cannot be bound). With several
+    /// shards, each binds the same public ports (the first may let the OS choose them; the
+    /// others are given the ports it got) and the runtimes are made one after the other, in
+    /// index order, each on the thread that runs it (sofia's su_root belongs to its thread).
+    SofiaRuntime(const std::vector<ListenPoint>& listen, const common::Clock& clock,
+                 SipShard shard = {});
     ~SofiaRuntime();
     SofiaRuntime(const SofiaRuntime&) = delete;
     SofiaRuntime& operator=(const SofiaRuntime&) = delete;
@@ -52,10 +67,13 @@ public:
     void enableSipTrace();
     /// The listen points as bound (OS-chosen ports filled in).
     std::vector<ListenPoint> bound() const;
+    /// The home twins of the listen points (SipShard); empty with one SIP thread.
+    std::vector<ListenPoint> home() const;
     /// What waits to be read in the UDP listen sockets' receive queues: the sip-loop's
     /// backlog, for overload control. The oldest datagram's wait comes from its kernel receive
     /// timestamp (SO_TIMESTAMPNS, read with MSG_PEEK), the bytes and buffer size from
-    /// SO_MEMINFO. Thread: any.
+    /// SO_MEMINFO. This runtime's own sockets only (with several SIP threads, each has its
+    /// socket in the public port's group, and its home socket). Thread: any.
     ReceiveBacklog receiveBacklog() const;
 
     /// Runs the loop on the calling thread (which becomes the sip-loop) until stop().

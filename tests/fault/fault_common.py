@@ -210,14 +210,15 @@ class Harness:
                 "-trace_screen", "-screen_file", os.path.join(self.dir, f"{tag}_screen.log"),
                 "-trace_stat", "-stf", os.path.join(self.dir, f"{tag}_stat.csv"), "-fd", "1"]
 
-    def start_uas(self, scenario, calls, timeout_s):
-        """A SIPp UAS (termination gateway term1) on a free port; waits until it is bound."""
+    def start_uas(self, scenario, calls, timeout_s, tag="uas"):
+        """A SIPp UAS (a termination gateway) on a free port; waits until it is bound. Its
+        logs are TAG_*."""
         for attempt in range(3):
             port = free_port(["udp"])
             argv = [self.args.sipp, "-sf", scenario, "-i", "127.0.0.1", "-bind_local",
                     "-p", str(port), "-t", "u1", "-nostdin", "-m", str(calls),
-                    "-timeout", f"{int(timeout_s)}s", *self.sipp_logs("uas")]
-            proc = self.spawn("uas", argv)
+                    "-timeout", f"{int(timeout_s)}s", *self.sipp_logs(tag)]
+            proc = self.spawn(tag, argv)
             while proc.running() and not port_bound("udp", "127.0.0.1", port):
                 if self.deadline.left() <= 0:
                     raise TestFailure("deadline passed waiting for the UAS to bind")
@@ -230,11 +231,13 @@ class Harness:
             self.procs.remove(proc)
         raise TestFailure("the SIPp UAS would not start")
 
-    def start_uac(self, scenario, target, rate, calls, limit, timeout_s, tag="uac"):
+    def start_uac(self, scenario, target, rate, calls, limit, timeout_s, tag="uac",
+                  service="15551234567"):
         """A SIPp UAC placing `calls` calls at `rate` per second (at most `limit` at once) to
-        `target`; `timeout_s` bounds its whole run (SIPp -timeout). Its logs are TAG_*."""
+        `target`, dialling `service`; `timeout_s` bounds its whole run (SIPp -timeout). Its
+        logs are TAG_*."""
         port = free_port(["udp"])
-        argv = [self.args.sipp, "-sf", scenario, "-s", "15551234567", target,
+        argv = [self.args.sipp, "-sf", scenario, "-s", service, target,
                 "-i", "127.0.0.1", "-bind_local", "-p", str(port), "-t", "u1", "-nostdin",
                 "-r", str(rate), "-rp", "1000", "-m", str(calls), "-l", str(limit),
                 "-timeout", f"{int(timeout_s)}s", *self.sipp_logs(tag)]

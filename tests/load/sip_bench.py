@@ -9,17 +9,17 @@ ports, and everything it starts is stopped by its PID at the end:
      synchronous_commit and full_page_writes on, plus the embedded cluster's tuning
      (cdr/embedded_postgres.cpp); `swctl db migrate`, then orig1 (127.0.0.1) -> route 1555 ->
      term1 = a SIPp UAS, and SS_SIP_SESSION_TTL = 90 (`swctl param set`);
-  2. softswitchd (--log-level warn, its own spool and state dir, ready file);
+  2. softswitchd (--log-level warn, its own spool and state dir, ready file, --sip-threads);
   3. sweep mode: one SIPp UAS (tests/sipp/scenarios/uas_answer.xml) for the whole sweep and,
      per rate, a fresh softswitchd and a fresh SIPp UAC (tests/fault/uac_call_hold.xml, 1 s
-     hold) placing RATE calls/s for STEP seconds; then one step at twice the highest sustained
+     hold, a different dialled number per call) placing RATE calls/s for STEP seconds; then one step at twice the highest sustained
      rate (overload). Sustained: every call completed, INVITE->200 p99 < 500 ms, SIPp kept
      95 % of the rate. Per step:
      calls attempted / completed / failed, INVITE->200 p50 and p99 (SIPp -trace_rtt),
      retransmissions (SIPp's Retransmissions(C), UAC and UAS), 503s received by the UAC
      (load shedding), datagrams the kernel dropped at each UDP socket (/proc/net/udp),
-     softswitchd CPU % (utime+stime from /proc/PID/stat over the step; its main thread, the
-     sip-loop, separately) and peak RSS (VmRSS sampled every 0.25 s), PostgreSQL CPU %
+     softswitchd CPU % (utime+stime from /proc/PID/stat over the step; its sip-loop threads,
+     the main thread and those named sip-loop-N, separately) and peak RSS (VmRSS sampled every 0.25 s), PostgreSQL CPU %
      (postmaster, its live children and the children it reaped), SIPp's own CPU %, the whole
      machine's CPU while the UAC places calls (/proc/stat, % of all cores: how near the VM is
      to saturation, which the per-process figures, averaged over the whole step, hide), and the CDR
@@ -120,6 +120,8 @@ def parse_args():
                     help="SS_SIP_SESSION_TTL and the peers' Session-Expires, 90-86400 s "
                          "(default 90, the minimum: a refresh of every call in each hold run; "
                          "SPEC's default 1800 refreshes after the hold)")
+    ap.add_argument("--sip-threads", type=int, default=1,
+                    help="softswitchd --sip-threads (SIP threads; new calls spread by number)")
     ap.add_argument("--no-overload", action="store_true",
                     help="skip the step at twice the highest sustained rate")
     ap.add_argument("--artifacts", help="logs and SIPp files (default BUILD/sip_bench)")
@@ -169,6 +171,27 @@ def cpu_ticks(pid, children=False, thread=None):
     if children:
         ticks += int(fields[13]) + int(fields[14])
     return ticks
+
+
+def sip_loop_ticks(pid):
+    """utime+stime of softswitchd's sip-loop threads: its main thread and those named
+    sip-loop-N; None when the process is gone."""
+    total = cpu_ticks(pid, thread=pid)
+    if total is None:
+        return None
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return None
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if name.startswith("sip-loop-"):
+            total += cpu_ticks(pid, thread=tid) or 0
+    return total
 
 
 def ppid_of(pid):
@@ -368,6 +391,22 @@ REINVITE_ANSWER = """
 """
 
 
+def numbered_variant(src, dst):
+    """Writes `dst`: the UAC scenario `src` dialling a different number for every call
+    ([service] followed by SIPp's call number: 155512345671, 155512345672, ...), as wholesale
+    traffic does. softswitchd spreads new calls over its SIP threads by the Request-URI
+    (README "SIP threads"), so a benchmark that dialled one number would measure one thread.
+    Route 1555 matches them all. Returns `dst`."""
+    with open(src) as f:
+        text = f.read()
+    numbered = text.replace("sip:[service]@", "sip:[service][call_number]@")
+    if numbered == text:
+        raise fc.TestFailure(f"{src}: no sip:[service]@ to number")
+    with open(dst, "w") as f:
+        f.write(numbered)
+    return dst
+
+
 def timer_variant(src, dst, uac, refresh, ttl, count=1):
     """Writes `dst`: the scenario `src` with RFC 4028 headers added so that the switch runs a
     session timer on that leg and is its refresher: the UAC's INVITE says Supported: timer,
@@ -460,7 +499,8 @@ class Bench(fc.Harness):
                 self.args.softswitchd, "--db", self.dsn, "--sip", "udp:127.0.0.1:0",
                 "--node", "bench", "--spool", os.path.join(d, "spool"),
                 "--state-dir", os.path.join(d, "state"), "--log-level", "warn",
-                "--ready-file", ready, "--drain-seconds", "5"]
+                "--ready-file", ready, "--drain-seconds", "5",
+                "--sip-threads", str(self.args.sip_threads)]
         os.makedirs(os.path.join(d, "spool"), exist_ok=True)
         self.daemon = self.spawn_in("softswitchd", argv, d)
         info = {}
@@ -584,15 +624,18 @@ def run_step(b, target, rate, seconds, label):
     the running switch and UAS. Returns the step's figures."""
     calls = rate * seconds
     cwd = os.path.join(b.dir, f"step-{label}")
-    scenario = os.path.join(REPO, "tests", "fault", "uac_call_hold.xml")
+    os.makedirs(cwd, exist_ok=True)
+    scenario = numbered_variant(os.path.join(REPO, "tests", "fault", "uac_call_hold.xml"),
+                                os.path.join(cwd, "uac_call_hold_numbered.xml"))
     cdr0, _, _ = b.wait_cdrs(5, quiet_s=1.0)
     marker = b.cdr_marker()
     uas0 = b.uas_stats()
     sw_port = int(target.rsplit(":", 1)[1])
     drops0 = (udp_drops(sw_port), udp_drops(b.uas_port))
     sw = CpuMeter(lambda: cpu_ticks(b.switch_pid))
-    # softswitchd's main thread runs the sip-loop (switch/main.cpp): one core at most.
-    loop = CpuMeter(lambda: cpu_ticks(b.switch_pid, thread=b.switch_pid))
+    # softswitchd's main thread runs the first sip-loop, threads named sip-loop-N the others
+    # (--sip-threads, switch/main.cpp): one core at most each.
+    loop = CpuMeter(lambda: sip_loop_ticks(b.switch_pid))
     pg = CpuMeter(lambda: pg_cpu_ticks(b.pg.data))
     uas = CpuMeter(lambda: cpu_ticks(b.uas.pid))
     for m in (sw, loop, pg, uas):
@@ -718,6 +761,7 @@ def hold(b, args, n):
     uac_sf = timer_variant(os.path.join(REPO, "tests", "fault", "uac_call_hold.xml"),
                            os.path.join(d, "uac_call_hold_timer.xml"), True, args.refresh,
                            args.session_ttl, k)
+    uac_sf = numbered_variant(uac_sf, os.path.join(d, "uac_call_hold_timer_numbered.xml"))
     uas_sf = timer_variant(os.path.join(args.scenarios, "uas_answer.xml"),
                            os.path.join(d, "uas_answer_timer.xml"), False, args.refresh,
                            args.session_ttl, k)
@@ -813,7 +857,7 @@ def sweep_table(steps):
     head = ("| target calls/s | achieved calls/s | attempted | completed | failed | "
             "INVITE→200 p50 / p99 / max (ms) | retransmissions UAC / UAS | "
             "UDP drops switch / UAS / UAC | 503 | "
-            "softswitchd CPU % (its sip-loop thread) | peak RSS (MiB) | PostgreSQL CPU % | "
+            "softswitchd CPU % (its sip-loop threads) | peak RSS (MiB) | PostgreSQL CPU % | "
             "SIPp CPU % UAC / UAS | machine CPU busy while placing (% of all cores) | "
             "CDR rows (caller BYE) vs completed | CDR committed after the call's end p50 / p99 / "
             "max (ms) |")
@@ -918,7 +962,8 @@ def report(args, m0, m1, started, steps, holds, vers):
         f"- Load average (1, 5, 15 min) before: {load0}; after: {load1}.",
         f"- PostgreSQL: private cluster, durable: "
         + ", ".join(f"{k}={v}" for k, v in DURABLE_PG_SETTINGS.items()) + ".",
-        f"- softswitchd `--log-level warn`; SS_SIP_SESSION_TTL={args.session_ttl}; SIPp "
+        f"- softswitchd `--log-level warn --sip-threads {args.sip_threads}`; "
+        f"SS_SIP_SESSION_TTL={args.session_ttl}; a different dialled number per call; SIPp "
         f"`-buff_size {BUFF_SIZE}` (capped by net.core.rmem_max = {rmem}); CPU % = of one core.",
     ]
     if steps:

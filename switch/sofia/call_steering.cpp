@@ -197,11 +197,11 @@ extern "C" int bind(int fd, const struct sockaddr* addr, socklen_t len) noexcept
     socklen_t typeLen = sizeof type;
     socklen_t domainLen = sizeof domain;
     // If these fail (not a socket, ...), bind itself reports it below.
-    const bool udp = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &typeLen) == 0 &&
-                     type == SOCK_DGRAM &&
-                     getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &domainLen) == 0 &&
-                     (domain == AF_INET || domain == AF_INET6);
-    if (udp && reusePortDepth > 0) {
+    const bool ip = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &typeLen) == 0 &&
+                    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &domainLen) == 0 &&
+                    (domain == AF_INET || domain == AF_INET6);
+    const bool udp = ip && type == SOCK_DGRAM;
+    if (ip && (udp || type == SOCK_STREAM) && reusePortDepth > 0) {
         const int on = 1;
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
             return -1;

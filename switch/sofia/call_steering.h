@@ -42,14 +42,14 @@ void attachCallSteering(int fd, unsigned shards);
 /// The user part of thread `index`'s Contact: "~" and a letter, 'a' for thread 0.
 std::string shardContactUser(unsigned index);
 
-/// While an instance lives, every bind() of an AF_INET/AF_INET6 SOCK_DGRAM socket on this
-/// thread first sets SO_REUSEPORT on it when `reusePort`, and is noted in any case: sofia-sip
-/// sets SO_REUSEPORT only on TCP sockets (tport_type_tcp.c, via su_setreuseaddr), while
-/// tport_type_udp.c calls bind() right after socket() with no hook in between, and it does not
-/// give out its sockets, which the overload probe and the steering program need. So this
-/// module interposes libc's bind (call_steering.cpp) and the SIP threads create their UDP
-/// transports inside such a scope. Nests (an outer scope notes the inner scopes' sockets too).
-/// Thread: the one that creates it (the state is thread_local); destroy it there too.
+/// While an instance lives, every bind() of an AF_INET/AF_INET6 UDP or TCP socket on this
+/// thread first sets SO_REUSEPORT on it when `reusePort`, and the UDP ones are noted in any
+/// case: sofia-sip calls bind() right after socket() with no hook in between (Debian's 1.12
+/// sets SO_REUSEADDR on TCP listeners, not SO_REUSEPORT), and it does not give out its
+/// sockets, which the overload probe and the steering program need. So this module interposes
+/// libc's bind (call_steering.cpp) and the SIP threads create their transports inside such a
+/// scope. Nests (an outer scope notes the inner scopes' sockets too). Thread: the one that
+/// creates it (the state is thread_local); destroy it there too.
 class UdpBinds {
 public:
     explicit UdpBinds(bool reusePort);

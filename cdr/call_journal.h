@@ -50,7 +50,8 @@ public:
     CallJournal(const CallJournal&) = delete;
     CallJournal& operator=(const CallJournal&) = delete;
 
-    /// A call began (its CDR so far). Thread: one (the sip-loop).
+    /// A call began (its CDR so far). Thread: any (every SIP thread journals its own calls;
+    /// each method locks).
     void started(const CdrRecord& partial);
     /// A call was answered (its CDR so far, answer time and attempt chain included).
     void answered(const CdrRecord& partial);

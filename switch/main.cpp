@@ -332,6 +332,16 @@ int run(const Options& opt)
             sips.push_back(madeFuture.get());
         } catch (...) {
             thread.join();
+            // The threads already running stop and tear down before the error goes up.
+            for (const auto& sip : sips) {
+                sip->runtime->stop();
+            }
+            teardown.set_value();
+            for (const auto& sip : sips) {
+                if (sip->thread.joinable()) {
+                    sip->thread.join();
+                }
+            }
             throw;
         }
         sips.back()->thread = std::move(thread);

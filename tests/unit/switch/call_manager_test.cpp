@@ -1025,3 +1025,65 @@ TEST_F(SessionTest, ARejectedOfferDoesNotBecomeTheSdpOfLaterRefreshes)
     ASSERT_EQ(keepAlives.size(), 2u);
     EXPECT_EQ(keepAlives.back().body, kSdp);  // the SDP the callee actually accepted
 }
+
+TEST(CallManagerMerge, OneLiveStateFromEverySipThread)
+{
+    using ss::common::LiveState;
+    auto at = [](int s) { return ss::common::SysTime{} + std::chrono::seconds(s); };
+    LiveState first;
+    first.node = "node-a";
+    first.calls.push_back({});
+    first.calls.back().callId = "late";
+    first.calls.back().setupAt = at(20);
+    first.counters.callsOffered = 3;
+    first.counters.callsAnswered = 2;
+    first.counters.callsEnded = 1;
+    first.counters.callsShed = 1;
+    first.counters.sipReceiveWaitMs = 7;
+    first.counters.endReasons = {{"caller_bye", 1}};
+    first.counters.retransmissions = 4;
+    first.counters.reloads = 2;
+    first.counters.callsLastSecond = 5;
+    first.gateways.push_back({});
+    first.gateways.back().name = "term1";
+    first.gateways.back().activeCalls = 9;
+    first.gateways.back().attempts = 10;
+    first.gateways.back().outcomes = {{"answered", 6}};
+
+    LiveState second = first;
+    second.calls.back().callId = "early";
+    second.calls.back().setupAt = at(10);
+    second.counters.overloaded = true;
+    second.counters.sipReceiveWaitMs = 60;
+    second.counters.endReasons = {{"caller_bye", 2}, {"no_answer", 1}};
+    second.gateways.back().attempts = 5;
+    second.gateways.back().outcomes = {{"answered", 1}, {"timeout_invite", 4}};
+    LiveState unknownGateway;  // a thread on a newer snapshot than the first one
+    unknownGateway.gateways.push_back({});
+    unknownGateway.gateways.back().name = "term9";
+    unknownGateway.gateways.back().attempts = 1;
+
+    const auto all = ss::sig::CallManager::merge({first, second, unknownGateway});
+    EXPECT_EQ(all.node, "node-a");
+    ASSERT_EQ(all.calls.size(), 2u);
+    EXPECT_EQ(all.calls[0].callId, "early");  // by setup time
+    EXPECT_EQ(all.calls[1].callId, "late");
+    EXPECT_EQ(all.counters.callsOffered, 6u);
+    EXPECT_EQ(all.counters.callsAnswered, 4u);
+    EXPECT_EQ(all.counters.callsEnded, 2u);
+    EXPECT_EQ(all.counters.callsShed, 2u);
+    EXPECT_TRUE(all.counters.overloaded);
+    EXPECT_EQ(all.counters.sipReceiveWaitMs, 60);  // the longest wait, not a sum
+    EXPECT_EQ(all.counters.endReasons,
+              (std::map<std::string, std::uint64_t>{{"caller_bye", 3}, {"no_answer", 1}}));
+    EXPECT_EQ(all.counters.retransmissions, 8u);
+    // Every thread installs every snapshot, and load and CPS are shared: not sums.
+    EXPECT_EQ(all.counters.reloads, 2u);
+    EXPECT_EQ(all.counters.callsLastSecond, 5);
+    ASSERT_EQ(all.gateways.size(), 1u);
+    EXPECT_EQ(all.gateways[0].activeCalls, 9);
+    EXPECT_EQ(all.gateways[0].attempts, 15u);
+    EXPECT_EQ(all.gateways[0].outcomes,
+              (std::map<std::string, std::uint64_t>{{"answered", 7}, {"timeout_invite", 4}}));
+    EXPECT_TRUE(ss::sig::CallManager::merge({}).calls.empty());
+}

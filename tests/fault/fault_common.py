@@ -210,21 +210,22 @@ class Harness:
                 "-trace_screen", "-screen_file", os.path.join(self.dir, f"{tag}_screen.log"),
                 "-trace_stat", "-stf", os.path.join(self.dir, f"{tag}_stat.csv"), "-fd", "1"]
 
-    def start_uas(self, scenario, calls, timeout_s, tag="uas"):
-        """A SIPp UAS (a termination gateway) on a free port; waits until it is bound. Its
-        logs are TAG_*."""
+    def start_uas(self, scenario, calls, timeout_s, tag="uas", transport="udp"):
+        """A SIPp UAS (a termination gateway) on a free port of `transport` (udp or tcp);
+        waits until it is bound. Its logs are TAG_*."""
         for attempt in range(3):
-            port = free_port(["udp"])
+            port = free_port([transport])
             argv = [self.args.sipp, "-sf", scenario, "-i", "127.0.0.1", "-bind_local",
-                    "-p", str(port), "-t", "u1", "-nostdin", "-m", str(calls),
+                    "-p", str(port), "-t", "u1" if transport == "udp" else "t1", "-nostdin",
+                    "-m", str(calls),
                     "-timeout", f"{int(timeout_s)}s", *self.sipp_logs(tag)]
             proc = self.spawn(tag, argv)
-            while proc.running() and not port_bound("udp", "127.0.0.1", port):
+            while proc.running() and not port_bound(transport, "127.0.0.1", port):
                 if self.deadline.left() <= 0:
                     raise TestFailure("deadline passed waiting for the UAS to bind")
                 time.sleep(0.02)
             if proc.running():
-                log(f"UAS ({os.path.basename(scenario)}) on udp 127.0.0.1:{port}")
+                log(f"UAS ({os.path.basename(scenario)}) on {transport} 127.0.0.1:{port}")
                 return proc, port
             log(f"UAS exited at start ({proc.popen.returncode}), attempt {attempt + 1}:\n"
                 f"{tail(proc.log_path, 10)}")
@@ -232,13 +233,14 @@ class Harness:
         raise TestFailure("the SIPp UAS would not start")
 
     def start_uac(self, scenario, target, rate, calls, limit, timeout_s, tag="uac",
-                  service="15551234567"):
+                  service="15551234567", transport="udp"):
         """A SIPp UAC placing `calls` calls at `rate` per second (at most `limit` at once) to
-        `target`, dialling `service`; `timeout_s` bounds its whole run (SIPp -timeout). Its
-        logs are TAG_*."""
-        port = free_port(["udp"])
+        `target` over `transport` (udp, or tcp: one connection), dialling `service`;
+        `timeout_s` bounds its whole run (SIPp -timeout). Its logs are TAG_*."""
+        port = free_port([transport])
         argv = [self.args.sipp, "-sf", scenario, "-s", service, target,
-                "-i", "127.0.0.1", "-bind_local", "-p", str(port), "-t", "u1", "-nostdin",
+                "-i", "127.0.0.1", "-bind_local", "-p", str(port),
+                "-t", "u1" if transport == "udp" else "t1", "-nostdin",
                 "-r", str(rate), "-rp", "1000", "-m", str(calls), "-l", str(limit),
                 "-timeout", f"{int(timeout_s)}s", *self.sipp_logs(tag)]
         return self.spawn(tag, argv)
@@ -384,6 +386,21 @@ def main_with_private_pg(name, doc, deadline_s, body):
         on_failure=lambda: print(f"--- postgres.log (last 20 lines) ---\n"
                                  f"{tail(pg.log_path, 20)}", flush=True),
         cleanup=pg.destroy)
+
+def numbered_scenario(src, dst):
+    """Writes `dst`: the UAC scenario `src` dialling [service][call_number], a different number
+    per call (155512345671, 155512345672, ... for -s 15551234567), the same one in a call's
+    INVITE, CANCEL and ACK. softswitchd spreads new calls over its SIP threads by the dialled
+    number (README "SIP threads"), as wholesale traffic spreads them. Returns `dst`."""
+    with open(src) as f:
+        text = f.read()
+    out = text.replace("sip:[service]@", "sip:[service][call_number]@")
+    if out == text:
+        raise TestFailure(f"{src}: no sip:[service]@ to number")
+    with open(dst, "w") as f:
+        f.write(out)
+    return dst
+
 
 def sipp_final_stats(path):
     """The last row of a SIPp -trace_stat file (-stf) as {column: value}."""

@@ -21,8 +21,10 @@ the wire with one SIPp UAC sending everything from one address (one carrier):
   3. CANCELLED calls to 1666...: the CANCEL and the ACK for the 487 go to the public port like
      the INVITE, so the steering must bring them to the thread that holds the INVITE: every
      caller gets 487 for its INVITE, the callee sees each CANCEL, both threads took calls;
-  4. the CDRs: ANSWERED caller_bye and CANCELLED caller_cancel, one per call;
-  5. SIGTERM: both threads drain and softswitchd exits 0.
+  4. TCP_CALLS answered calls over one TCP connection to term3 (a TCP SIPp UAS, route 1777):
+     the connection and its calls belong to one thread, whose own TCP port sends the B legs;
+  5. the CDRs: ANSWERED + TCP_CALLS caller_bye and CANCELLED caller_cancel, one per call;
+  6. SIGTERM: both threads drain and softswitchd exits 0.
 
 Exit 0 pass, 1 fail, 77 skipped (no SS_TEST_PG_URL outside CI, the tests/sipp convention).
 """
@@ -39,20 +41,8 @@ NAME = "sip_threads"
 NODE = "fault-threads"
 ANSWERED = 40
 CANCELLED = 20
+TCP_CALLS = 10
 DEADLINE_S = 80     # the whole test; CTest TIMEOUT is 90
-
-
-def numbered(src, dst):
-    """`src` dialling [service][call_number]: a different number per call, the same one in the
-    INVITE, its CANCEL and its ACK."""
-    with open(src) as f:
-        text = f.read()
-    out = text.replace("sip:[service]@", "sip:[service][call_number]@")
-    if out == text:
-        raise fc.TestFailure(f"{src}: no sip:[service]@ to number")
-    with open(dst, "w") as f:
-        f.write(out)
-    return dst
 
 
 def header(msg, name):
@@ -67,7 +57,7 @@ def ruri_user(msg):
 
 def via_port(msg):
     """The port of the top Via's sent-by (the sender's port: rport is what it sent from)."""
-    m = re.search(r"SIP/2\.0/UDP\s+[^:;\s]+:(\d+)", header(msg, "Via|v"))
+    m = re.search(r"SIP/2\.0/(?:UDP|TCP)\s+[^:;\s]+:(\d+)", header(msg, "Via|v"))
     return int(m.group(1)) if m else None
 
 
@@ -91,19 +81,28 @@ def run(args, h):
     h.swctl("gateway", "add", "term2", "--role", "termination", "--host",
             f"127.0.0.1:{ring_port}", "--transport", "udp")
     h.swctl("route", "add", "--prefix", "1666", "--gateway", "term2", "--priority", "10")
-    daemon, ready = h.start_daemon(NODE, "udp:127.0.0.1:0", extra=["--sip-threads", "2"])
+    _, tcp_port = h.start_uas(os.path.join(args.scenarios, "uas_answer.xml"), TCP_CALLS, 60,
+                              tag="uas_tcp", transport="tcp")
+    h.swctl("gateway", "add", "term3", "--role", "termination", "--host",
+            f"127.0.0.1:{tcp_port}", "--transport", "tcp")
+    h.swctl("route", "add", "--prefix", "1777", "--gateway", "term3", "--priority", "10")
+    daemon, ready = h.start_daemon(NODE, "udp:127.0.0.1:0,tcp:127.0.0.1:0",
+                                   extra=["--sip-threads", "2"])
     sip_addr = ready["sip.udp"]
     public = int(sip_addr.rsplit(":", 1)[1])
     lines = fc.daemon_log_lines(os.path.join(h.dir, "softswitchd.out"), "2 SIP threads")
     h.check(len(lines) == 1, f"no '2 SIP threads' line in the log: {lines}")
     homes = {int(p) for p in re.findall(r"udp:[^,\s]+:(\d+)", lines[0])}
-    fc.log(f"public port {public}; the threads' own ports {sorted(homes)}")
+    tcp_homes = {int(p) for p in re.findall(r"tcp:[^,\s]+:(\d+)", lines[0])}
+    fc.log(f"public port {public}; the threads' own ports {sorted(homes)}, TCP "
+           f"{sorted(tcp_homes)}")
     h.check(len(homes) == 2 and public not in homes,
             f"expected two own ports besides the public {public}: {lines[0]}")
+    h.check(len(tcp_homes) == 2, f"expected two own TCP ports: {lines[0]}")
 
     # 2. Answered calls, one number each, all from one UAC address.
-    hold = numbered(os.path.join(args.fault_scenarios, "uac_call_hold.xml"),
-                    os.path.join(h.dir, "uac_call_hold_numbered.xml"))
+    hold = fc.numbered_scenario(os.path.join(args.fault_scenarios, "uac_call_hold.xml"),
+                                os.path.join(h.dir, "uac_call_hold_numbered.xml"))
     uac = h.start_uac(hold, sip_addr, 20, ANSWERED, ANSWERED, 30, tag="uac")
     h.check(uac.wait(h.deadline.bound(35)) == 0, "not every answered call completed")
     a_leg = {}  # number -> the switch's Contact port in the 200 to the caller
@@ -123,8 +122,8 @@ def run(args, h):
             f"B legs sent from {set(b_leg.values())}, expected both of {homes}")
 
     # 3. Cancelled calls: the CANCEL and the 487's ACK come to the public port.
-    cancel = numbered(os.path.join(args.scenarios, "uac_cancel.xml"),
-                      os.path.join(h.dir, "uac_cancel_numbered.xml"))
+    cancel = fc.numbered_scenario(os.path.join(args.scenarios, "uac_cancel.xml"),
+                                  os.path.join(h.dir, "uac_cancel_numbered.xml"))
     uac2 = h.start_uac(cancel, sip_addr, 20, CANCELLED, CANCELLED, 30, tag="uac_cancel",
                        service="16660000000")
     h.check(uac2.wait(h.deadline.bound(35)) == 0, "not every cancelled call ended with 487")
@@ -139,14 +138,23 @@ def run(args, h):
             f"the callee saw {len(cancels)} CANCELs for {CANCELLED} calls")
     h.check(ring_from == homes, f"cancelled calls' B legs from {ring_from}, expected {homes}")
 
-    # 4. One CDR per call, ended as it was.
+    # 4. Over TCP: one connection, so one thread.
+    uac3 = h.start_uac(hold, ready["sip.tcp"], 10, TCP_CALLS, TCP_CALLS, 30, tag="uac_tcp",
+                       service="17770000000", transport="tcp")
+    h.check(uac3.wait(h.deadline.bound(35)) == 0, "not every call over TCP completed")
+    tcp_from = {via_port(m) for m in messages(h, "uas_tcp", "received", "INVITE ")}
+    fc.log(f"FIGURES: TCP B legs from {sorted(p for p in tcp_from if p)}")
+    h.check(len(tcp_from) == 1 and tcp_from <= tcp_homes,
+            f"TCP B legs from {tcp_from}, expected one of {tcp_homes}")
+
+    # 5. One CDR per call, ended as it was.
     rows = h.sql("SELECT end_reason || ':' || count(*) FROM cdr GROUP BY end_reason "
                  "ORDER BY 1").split()
     fc.log(f"FIGURES: CDRs {rows}")
-    h.check(sorted(rows) == sorted([f"caller_bye:{ANSWERED}", f"caller_cancel:{CANCELLED}"]),
-            f"CDRs {rows}")
+    want = [f"caller_bye:{ANSWERED + TCP_CALLS}", f"caller_cancel:{CANCELLED}"]
+    h.check(sorted(rows) == sorted(want), f"CDRs {rows}, expected {want}")
 
-    # 5. Both threads drain on SIGTERM.
+    # 6. Both threads drain on SIGTERM.
     os.kill(daemon.pid, signal.SIGTERM)
     rc = daemon.wait(h.deadline.bound(15))
     h.check(rc == 0, f"softswitchd exit {rc} after SIGTERM, expected 0")

@@ -391,22 +391,6 @@ REINVITE_ANSWER = """
 """
 
 
-def numbered_variant(src, dst):
-    """Writes `dst`: the UAC scenario `src` dialling a different number for every call
-    ([service] followed by SIPp's call number: 155512345671, 155512345672, ...), as wholesale
-    traffic does. softswitchd spreads new calls over its SIP threads by the Request-URI
-    (README "SIP threads"), so a benchmark that dialled one number would measure one thread.
-    Route 1555 matches them all. Returns `dst`."""
-    with open(src) as f:
-        text = f.read()
-    numbered = text.replace("sip:[service]@", "sip:[service][call_number]@")
-    if numbered == text:
-        raise fc.TestFailure(f"{src}: no sip:[service]@ to number")
-    with open(dst, "w") as f:
-        f.write(numbered)
-    return dst
-
-
 def timer_variant(src, dst, uac, refresh, ttl, count=1):
     """Writes `dst`: the scenario `src` with RFC 4028 headers added so that the switch runs a
     session timer on that leg and is its refresher: the UAC's INVITE says Supported: timer,
@@ -625,8 +609,8 @@ def run_step(b, target, rate, seconds, label):
     calls = rate * seconds
     cwd = os.path.join(b.dir, f"step-{label}")
     os.makedirs(cwd, exist_ok=True)
-    scenario = numbered_variant(os.path.join(REPO, "tests", "fault", "uac_call_hold.xml"),
-                                os.path.join(cwd, "uac_call_hold_numbered.xml"))
+    scenario = fc.numbered_scenario(os.path.join(REPO, "tests", "fault", "uac_call_hold.xml"),
+                                    os.path.join(cwd, "uac_call_hold_numbered.xml"))
     cdr0, _, _ = b.wait_cdrs(5, quiet_s=1.0)
     marker = b.cdr_marker()
     uas0 = b.uas_stats()
@@ -761,7 +745,7 @@ def hold(b, args, n):
     uac_sf = timer_variant(os.path.join(REPO, "tests", "fault", "uac_call_hold.xml"),
                            os.path.join(d, "uac_call_hold_timer.xml"), True, args.refresh,
                            args.session_ttl, k)
-    uac_sf = numbered_variant(uac_sf, os.path.join(d, "uac_call_hold_timer_numbered.xml"))
+    uac_sf = fc.numbered_scenario(uac_sf, os.path.join(d, "uac_call_hold_timer_numbered.xml"))
     uas_sf = timer_variant(os.path.join(args.scenarios, "uas_answer.xml"),
                            os.path.join(d, "uas_answer_timer.xml"), False, args.refresh,
                            args.session_ttl, k)

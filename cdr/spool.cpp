@@ -3,6 +3,7 @@
 
 #include "cdr/cdr_log.h"
 #include "common/config_error.h"
+#include "common/unique_fd.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -69,22 +70,7 @@ EndDirection parseEndDirection(const std::string& text)
     throw std::system_error(errno, std::generic_category(), what);
 }
 
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd()
-    {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
+using Fd = common::UniqueFd;
 
 void writeAll(int fd, std::string_view data, const std::string& path)
 {

@@ -32,7 +32,6 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
-#include <filesystem>
 #include <mutex>
 #include <unordered_map>
 
@@ -380,8 +379,6 @@ SofiaRuntime::Impl::Impl(const std::vector<ListenPoint>& listen, const common::C
     // wmem_max).
     constexpr unsigned kUdpRcvBuf = 8u << 20;
     constexpr unsigned kUdpSndBuf = 4u << 20;
-    std::vector<int> publicUdp;  // this agent's sockets in the public ports' groups
-    std::size_t homePrimaries = 0;
     auto bindAll = [&](const std::vector<ListenPoint>& points, bool reusePort) {
         UdpBinds binds(reusePort);
         for (const auto& lp : points) {
@@ -407,11 +404,14 @@ SofiaRuntime::Impl::Impl(const std::vector<ListenPoint>& listen, const common::C
         return binds.sockets();
     };
     udpFds_ = bindAll(homes, false);
-    for (tport_t* tp = tport_primaries(nta_agent_tports(agent_)); tp && !homes.empty();
-         tp = tport_next(tp)) {
-        ++homePrimaries;
+    std::size_t homePrimaries = 0;  // sofia lists its primary transports in bind order
+    if (agent_ != nullptr) {
+        for (tport_t* tp = tport_primaries(nta_agent_tports(agent_)); tp; tp = tport_next(tp)) {
+            ++homePrimaries;
+        }
     }
-    publicUdp = bindAll(listen, shard.count > 1);
+    // This agent's sockets in the public ports' groups.
+    const std::vector<int> publicUdp = bindAll(listen, shard.count > 1);
     udpFds_.insert(udpFds_.end(), publicUdp.begin(), publicUdp.end());
     std::size_t n = 0;
     for (tport_t* tp = tport_primaries(nta_agent_tports(agent_)); tp; tp = tport_next(tp), ++n) {

@@ -306,6 +306,14 @@ int run(const Options& opt)
     // owns goes away while the HTTP API may still post to it.
     std::promise<void> teardown;
     std::shared_future<void> teardownGo = teardown.get_future().share();
+    auto joinSipThreads = [&] {  // once their loops have stopped
+        teardown.set_value();
+        for (const auto& sip : sips) {
+            if (sip->thread.joinable()) {
+                sip->thread.join();
+            }
+        }
+    };
     for (unsigned index = 1; index < opt.sipThreads; ++index) {
         std::promise<std::unique_ptr<SipThread>> made;
         auto madeFuture = made.get_future();
@@ -336,12 +344,7 @@ int run(const Options& opt)
             for (const auto& sip : sips) {
                 sip->runtime->stop();
             }
-            teardown.set_value();
-            for (const auto& sip : sips) {
-                if (sip->thread.joinable()) {
-                    sip->thread.join();
-                }
-            }
+            joinSipThreads();
             throw;
         }
         sips.back()->thread = std::move(thread);
@@ -484,12 +487,7 @@ int run(const Options& opt)
     pthread_kill(signals.native_handle(), SIGUSR2);
     signals.join();
     // The other SIP threads stopped with this one (startDrain); they tear down on their own.
-    teardown.set_value();
-    for (const auto& sip : sips) {
-        if (sip->thread.joinable()) {
-            sip->thread.join();
-        }
-    }
+    joinSipThreads();
     writer->stop();
     // Every call ended and every CDR is in the database or the spool: nothing to recover.
     sips.front()->calls->setJournal(nullptr);
